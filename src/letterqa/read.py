@@ -1,0 +1,312 @@
+"""Read one letter file into a Letter: raw text by format, page furniture removed, metadata found.
+
+The metadata rules follow the genre, not one department's page: a salutation line ending in a
+colon, the proposal title in 《》 in the opening sentence, the signing organisation and date at
+the end, a contact line, and the letter's own 文号 above the salutation.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from datetime import date
+from pathlib import Path
+
+from letterqa import formats
+from letterqa.errors import BadLetterError
+from letterqa.records import Letter
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+READERS = {
+    ".txt": formats.decode_text, ".md": formats.markdown_to_text,
+    ".html": formats.html_to_text, ".htm": formats.html_to_text,
+    ".docx": formats.docx_to_text, ".pdf": formats.pdf_to_text,
+}
+
+LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\x0b\x0c\x85]")
+SPACE_RUN = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff]")
+INDENT = re.compile(r" {2,}|[ \u3000\t]*[\u3000\t]")
+
+# Page furniture: each pattern is checked against a whole stripped line.
+FURNITURE_WORDS = re.compile(
+    r"(?:[\s【】\[\]［］()（）|｜/:：·•>»]|字体|字号|大|中|小|默认|打印本页|打印此页|打印|关闭窗口|关闭本页"
+    r"|关闭|分享到|分享至|分享|收藏本页|加入收藏|收藏|返回顶部|返回|顶部|复制链接|保存|微信|微博|QQ空间|QQ)+")
+FURNITURE_LABEL = re.compile(
+    r"[【\[]?\s*(?:责任编辑|编辑|责编|审核|校对|来源|信息来源|文章来源|稿件来源|作者|浏览次数|浏览量"
+    r"|阅读次数|阅读量|访问量|点击数|点击量|发布时间|发布日期|更新时间|时间|日期|发布机构|发文机关|索引号"
+    r"|主题分类|公开方式|公开范围|成文日期|文号|当前位置|您的位置|您现在的位置|所在位置)\s*[:：]")
+FURNITURE_ANYWHERE = re.compile(
+    r"扫一扫|二维码|手机扫码|版权所有|Copyright|©|ICP备|ICP证|网站标识码|公网安备|网站地图"
+    r"|(?:主办|承办|维护)单位\s*[:：]|技术支持\s*[:：]|建议使用.{0,30}(?:浏览器|分辨率)", re.I)
+FURNITURE_LINE = re.compile(
+    r"(?:上一篇|下一篇|上一条|下一条|分享到|分享至).*|首页\s*[>＞»›/].*|[-—–－]\s*\d+\s*[-—–－]"
+    r"|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,3}"
+    r"|\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+
+# A hard-wrapped line continues when it is full and does not end a sentence or a heading label.
+SENTENCE_END = "。！？；：:!?;"
+CLOSERS = "”’」』）)》〉】]"
+MARKER = re.compile(
+    r"(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[、.．](?!\d)|[（(]\d{1,2}[）)]"
+    r"|[①-⑳]|[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[条章节部分])")
+FULL_LINE = 0.85
+
+SECTION_HEADING = re.compile(r"[一二三四五六七八九十]+、")
+SALUTATION = re.compile(r"(?:尊敬的)?([^，。,；;！？!?《》:：]{2,40})[:：]")
+TITLE_PATTERNS = (
+    re.compile(r"提出的[^《》。\n]{0,30}?《([^《》\n]+)》"),
+    re.compile(r"《([^《》\n]+?(?:建议|提案|议案))》"),
+    re.compile(r"提出的[^。\n]{0,30}?(关于[^。，,；;\n]{2,80}?的(?:建议|提案|议案))"),
+)
+CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+            "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+DATE = re.compile(r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
+                  r"\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日")
+ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+SIGNED_DATE_LINE = re.compile(r"([^。，,；;！？]{0,40}?)\s*" + DATE.pattern)
+ORGANISATION = re.compile(
+    r"[\u4e00-\u9fff（）()·]{2,40}?(?:厅|局|委|委员会|办公室|办|政府|部|院|中心|公司|集团|会|处|科|所|站|署|室|社|行|馆|队|组)")
+CONTACT = re.compile(r"(?:联系单位及电话|联系单位|联系人及电话|联系人|联系电话|联系方式|联 系 人)\s*[:：]")
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔［\[【（(]\s*(?:19|20)\d{2}\s*[〕］\]】）)]\s*第?\s*\d{1,5}\s*号")
+TAIL_LINES = 15
+
+
+def read_letter(path: Path, max_bytes: int | None = None) -> Letter:
+    """Read a .txt/.md/.html/.htm/.docx/.pdf reply letter; raise BadLetterError naming the fix."""
+    path = Path(path)
+    data = _read_bytes(path, max_bytes)
+    raw = READERS[path.suffix.lower()](data, path)
+    text, furniture = _clean(raw)
+    _check_is_letter(text, path)
+    log.debug("%s: %d characters, %d furniture lines removed", path.name, len(text), len(furniture))
+    return Letter(letter_id=letter_id_of(text), source=path.name, text=text,
+                  sha256=hashlib.sha256(data).hexdigest(), **_metadata(text.split("\n"), furniture))
+
+
+def clean_text(raw: str) -> str:
+    """Remove page furniture, normalise whitespace, rejoin hard-wrapped lines; one paragraph a line."""
+    return _clean(raw)[0]
+
+
+def letter_id_of(text: str) -> str:
+    """The first 16 hex digits of the sha256 of a letter's cleaned text."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        raise BadLetterError(path, f"has an unsupported suffix {path.suffix or '(none)'!r}: "
+                                   f"give the letter as one of {', '.join(SUPPORTED_SUFFIXES)}")
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise BadLetterError(path, "is empty (0 bytes): save the letter's text into it, or remove it")
+        if max_bytes is not None and size > max_bytes:
+            raise BadLetterError(path, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes: "
+                                       "split it, give a text version, or raise max_file_mb")
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadLetterError(path, f"cannot be read ({exc.strerror or exc}): check the path and its permissions") from None
+
+
+def _check_is_letter(text: str, path: Path) -> None:
+    if not text:
+        raise BadLetterError(path, "has no text once page furniture is removed: is it the letter's page?")
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
+        raise BadLetterError(path, "has no Chinese text, so it is not a reply letter (or it is mis-encoded): "
+                                   "save it again as UTF-8")
+
+
+def _clean(raw: str) -> tuple[str, list[str]]:
+    """The cleaned text and the furniture lines removed from it (they may carry a page date)."""
+    kept, furniture = [], []
+    for line in LINE_BREAK.sub("\n", raw).split("\n"):
+        indented = bool(INDENT.match(line))
+        line = SPACE_RUN.sub(" ", INVISIBLE.sub("", line)).strip()
+        if line and _is_furniture(line):
+            # Dropped without leaving a paragraph break: a PDF page number sits mid-paragraph.
+            furniture.append(line)
+        else:
+            kept.append((line, indented))
+    return "\n".join(_join_wrapped(kept)), furniture
+
+
+def _is_furniture(line: str) -> bool:
+    if FURNITURE_WORDS.fullmatch(line) or FURNITURE_LINE.fullmatch(line):
+        return True
+    # Labels and footer words only mark short lines that are not sentences or numbered headings.
+    if len(line) > 100 or line.endswith("。") or MARKER.match(line):
+        return False
+    return bool(FURNITURE_LABEL.match(line) or FURNITURE_ANYWHERE.search(line))
+
+
+def _join_wrapped(lines: list[tuple[str, bool]]) -> list[str]:
+    """Blank lines end paragraphs; a full line runs on into the next unless that starts a paragraph."""
+    texts = [text for text, _ in lines if text]
+    width = _wrap_width(texts)
+    by_indent = _uses_indents(lines, width)
+    paragraphs: list[str] = []
+    previous = ""
+    for line, indented in lines:
+        if line and previous and _continues(previous, line, indented, width, by_indent):
+            paragraphs[-1] += (" " if _is_latin(previous[-1]) and _is_latin(line[0]) else "") + line
+        elif line:
+            paragraphs.append(line)
+        previous = line
+    return paragraphs
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalpha()
+
+
+def _wrap_width(lines: list[str]) -> float:
+    """The width of a full line: most lines of a hard-wrapped text are full, so a high percentile."""
+    if len(lines) < 8:
+        return float("inf")
+    widths = sorted(_display_width(line) for line in lines)
+    return widths[int(0.9 * (len(widths) - 1))]
+
+
+def _uses_indents(lines: list[tuple[str, bool]], width: float) -> bool:
+    """A hard-wrapped text whose paragraphs start indented: then the indent, not the punctuation,
+    tells a new paragraph (a wrap can fall right after a 。)."""
+    texts = [text for text, _ in lines if text]
+    indented = sum(flag for text, flag in lines if text)
+    full = sum(_display_width(text) >= FULL_LINE * width for text in texts)
+    return indented >= 2 and len(texts) - indented >= 2 and full >= 0.3 * len(texts)
+
+
+def _display_width(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def _continues(previous: str, line: str, indented: bool, width: float, by_indent: bool) -> bool:
+    if _display_width(previous) < FULL_LINE * width:
+        return False
+    if by_indent:
+        return not indented
+    last = previous.rstrip(CLOSERS)[-1:] or previous[-1]
+    return last not in SENTENCE_END and not MARKER.match(line)
+
+
+def _metadata(lines: list[str], furniture: list[str]) -> dict[str, str]:
+    head = lines[:_head_end(lines)]
+    salutation_at, recipient = _recipient(head)
+    date_at, signed, prefix = _signed_date(lines)
+    return {
+        "title": _title(head, salutation_at),
+        "recipient": recipient,
+        "date": signed or _page_date(furniture),
+        "sender": _sender(lines, date_at, prefix),
+        "doc_number": _doc_number(head[:salutation_at] if salutation_at >= 0 else head[:8], furniture),
+        "contact": _contact(lines),
+    }
+
+
+def _head_end(lines: list[str]) -> int:
+    """The opening ends at the first 一、 section heading (or after a dozen lines in a letter without)."""
+    for i, line in enumerate(lines):
+        if SECTION_HEADING.match(line):
+            return i
+    return min(len(lines), 12)
+
+
+def _recipient(head: list[str]) -> tuple[int, str]:
+    for i, line in enumerate(head):
+        match = SALUTATION.fullmatch(line)
+        if match and "如下" not in line and not CONTACT.match(line) and not MARKER.match(line):
+            return i, match.group(1).strip()
+    return -1, ""
+
+
+def _title(head: list[str], salutation_at: int) -> str:
+    opening = "\n".join(head)
+    for pattern in TITLE_PATTERNS:
+        match = pattern.search(opening)
+        if match:
+            return match.group(1).strip()
+    first = head[0] if head and salutation_at != 0 else ""
+    looks_like_heading = 4 <= len(first) <= 80 and first[-1] not in SENTENCE_END + "，,"
+    if looks_like_heading and not DOC_NUMBER.fullmatch(first) and not DATE.fullmatch(first):
+        return first
+    return ""
+
+
+def _signed_date(lines: list[str]) -> tuple[int, str, str]:
+    """The last date line near the end: (its index, ISO date, any text before the date on that line)."""
+    for i in range(len(lines) - 1, max(-1, len(lines) - 1 - TAIL_LINES), -1):
+        match = SIGNED_DATE_LINE.fullmatch(lines[i])
+        iso = _iso_date(*match.groups()[1:]) if match else ""
+        # Text before the date on its line must be the signer, else it is a body sentence ending in a date.
+        if iso and (not match.group(1).strip() or _is_organisation(match.group(1).strip())):
+            return i, iso, match.group(1).strip()
+    return -1, "", ""
+
+
+def _iso_date(year: str, month: str, day: str) -> str:
+    try:
+        return date(_number(year), _number(month), _number(day)).isoformat()
+    except (KeyError, ValueError):
+        return ""
+
+
+def _number(numeral: str) -> int:
+    """An Arabic (also full-width) or Chinese numeral: 2024, ２０２４, 二〇二四, 十二, 二十五."""
+    if numeral.isdecimal():
+        return int(numeral)
+    if "十" in numeral:
+        tens, _, units = numeral.partition("十")
+        return (CN_DIGIT[tens] if tens else 1) * 10 + (CN_DIGIT[units] if units else 0)
+    return int("".join(str(CN_DIGIT[ch]) for ch in numeral))
+
+
+def _page_date(furniture: list[str]) -> str:
+    """Fallback: the page's own time stamp (发布时间：2024-08-25 9:13), read before it was removed."""
+    for line in furniture:
+        for pattern in (DATE, ISO_DATE):
+            match = pattern.search(line)
+            iso = _iso_date(*match.groups()) if match else ""
+            if iso:
+                return iso
+    return ""
+
+
+def _sender(lines: list[str], date_at: int, prefix: str) -> str:
+    """The organisation line(s) just above the signed date; joint signers give several."""
+    if prefix:
+        return prefix
+    signers: list[str] = []
+    i = date_at - 1 if date_at >= 0 else -1
+    while i >= 0 and len(signers) < 4 and _is_organisation(lines[i]):
+        signers.insert(0, lines[i])
+        i -= 1
+    return " ".join(signers)
+
+
+def _is_organisation(line: str) -> bool:
+    """One or more organisation names (joint signers may share a line, separated by spaces)."""
+    return all(ORGANISATION.fullmatch(part) for part in line.split(" "))
+
+
+def _contact(lines: list[str]) -> str:
+    found = []
+    for line in lines[-TAIL_LINES:]:
+        if line[:1] in "（(" and line[-1:] in "）)":
+            line = line[1:-1].strip()
+        if CONTACT.match(line):
+            found.append(line)
+    return " ".join(found)
+
+
+def _doc_number(before_salutation: list[str], furniture: list[str]) -> str:
+    """The letter's own 文号 above the salutation, else a 文号 field of the page; never one cited in the body."""
+    for line in before_salutation + [line for line in furniture if "文号" in line]:
+        match = DOC_NUMBER.search(line)
+        if match:
+            return match.group(0)
+    return ""
