@@ -18,3 +18,38 @@ def embedder():
     from letterqa.model import load_embedder
 
     return load_embedder(DEFAULT_MODEL, default_cache_dir())
+
+
+@pytest.fixture(scope="session")
+def first_settings(tmp_path_factory, embedder):
+    """Settings for an index of the first letter, built once per session (read-only for tests)."""
+    import shutil
+
+    from letterqa.build import build_index
+    from letterqa.config import Settings
+
+    root = tmp_path_factory.mktemp("first")
+    shutil.copytree(CORPUS, root / "corpus")
+    settings = Settings(corpus=root / "corpus", index=root / "index")
+    build_index(settings, embedder=embedder)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def engine(first_settings, embedder):
+    """An Engine over the first letter's index, with the real model."""
+    from letterqa.engine import Engine
+
+    return Engine.open(first_settings, embedder=embedder)
+
+
+def make_corpus(tmp_path, *files) -> "Settings":
+    """A fresh corpus folder holding copies of `files`, and an index folder beside it."""
+    import shutil
+
+    from letterqa.config import Settings
+
+    (tmp_path / "corpus").mkdir()
+    for f in files:
+        shutil.copy(f, tmp_path / "corpus" / Path(f).name)
+    return Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")

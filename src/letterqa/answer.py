@@ -16,7 +16,6 @@ import numpy as np
 
 from .lexical import tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
-from .sections import split_sentences
 
 ANSWER_POOL = 5        # passages whose sentences may answer
 MAX_SENTENCES = 3
@@ -54,13 +53,15 @@ class Scored:
     score: float
 
 
-def candidate_sentences(hits: list[Hit], pool: int = ANSWER_POOL) -> list[Sentence]:
-    """Every sentence of the top `pool` passages, in rank order."""
-    out = []
+def candidate_sentences(hits: list[Hit], stored, pool: int = ANSWER_POOL) -> tuple[list[Sentence], np.ndarray]:
+    """Every sentence of the top `pool` passages, in rank order, with its stored vector."""
+    out, rows = [], []
     for rank, hit in enumerate(hits[:pool]):
-        for start, end in split_sentences(hit.chunk.text):
-            out.append(Sentence(hit.chunk, start, end, rank))
-    return out
+        for row in stored.sentence_rows(hit.chunk.chunk_id):
+            _, start, end = stored.sentences[row]
+            out.append(Sentence(hit.chunk, int(start), int(end), rank))
+            rows.append(row)
+    return out, stored.sentence_vectors[np.asarray(rows, dtype=int)]
 
 
 def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]) -> float:

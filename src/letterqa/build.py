@@ -17,7 +17,7 @@ from .errors import BadLetterError, EmptyCorpusError, LetterQAError
 from .lexical import tokenize
 from .read import SUPPORTED_SUFFIXES, read_letter
 from .records import Chunk, Letter
-from .sections import CHUNKER_VERSION, split_sections
+from .sections import CHUNKER_VERSION, split_sections, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,34 @@ class BuildReport:
 
 
 @dataclass
-class _Plan:
-    letters: list[Letter] = field(default_factory=list)
-    chunks: dict[str, list[Chunk]] = field(default_factory=dict)     # letter_id -> chunks
-    vectors: dict[str, np.ndarray] = field(default_factory=dict)     # letter_id -> reused vectors
-    to_embed: list[str] = field(default_factory=list)                # letter_ids
+class _Part:
+    """One letter's share of the index: chunks, their tokens and vectors, its sentences."""
+
+    letter: Letter
+    chunks: list[Chunk]
+    tokens: list[list[str]] | None = None       # None until tokenised
+    vectors: np.ndarray | None = None           # None until embedded
+    sentences: np.ndarray | None = None         # (local chunk index, start, end)
+    sentence_vectors: np.ndarray | None = None
 
 
 def passage_text(chunk: Chunk) -> str:
     """What is embedded and tokenised for a chunk: its section path, then its text."""
     return f"{chunk.section}\n{chunk.text}"
+
+
+def sentence_spans(chunks: list[Chunk]) -> np.ndarray:
+    """(chunk index, start, end) of every sentence of the chunks; a chunk has at least one."""
+    spans = []
+    for i, chunk in enumerate(chunks):
+        own = split_sentences(chunk.text) or [(0, len(chunk.text))]
+        spans.extend((i, a, b) for a, b in own)
+    return np.asarray(spans, dtype=np.int32).reshape(-1, 3)
+
+
+def sentence_text(chunk: Chunk, start: int, end: int) -> str:
+    """What is embedded for a sentence: its innermost heading gives it the context it lacks alone."""
+    return f"{chunk.path[-1]}：{chunk.text[start:end]}" if chunk.path else chunk.text[start:end]
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -93,13 +111,13 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
     report = BuildReport()
     with store.build_lock(settings.index):
         old = _reusable_index(settings)
-        plan = _plan(files, old, settings, report, preread or {})
-        if not plan.letters:
+        parts = _plan(files, old, settings, report, preread or {})
+        if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
-        embedder = _embed(plan, settings, embedder, old, report, progress)
-        _write(plan, settings, embedder, old)
-    report.letters = len(plan.letters)
-    report.chunks = sum(len(c) for c in plan.chunks.values())
+        embedder = _embed(parts, settings, embedder, old, report, progress)
+        _write(parts, settings, embedder, old)
+    report.letters = len(parts)
+    report.chunks = sum(len(p.chunks) for p in parts)
     report.seconds = time.perf_counter() - started
     log.info("index built: %s", report.summary())
     return report
@@ -117,8 +135,8 @@ def _reusable_index(settings: Settings) -> store.StoredIndex | None:
     return old
 
 
-def _plan(files, old, settings, report, preread) -> _Plan:
-    plan = _Plan()
+def _plan(files, old, settings, report, preread) -> list[_Part]:
+    parts: list[_Part] = []
     old_by_sha = {e["sha256"]: e for e in old.manifest["letters"]} if old else {}
     old_by_source = {e["source"]: e for e in old.manifest["letters"]} if old else {}
     seen: dict[str, str] = {}
@@ -138,31 +156,32 @@ def _plan(files, old, settings, report, preread) -> _Plan:
             report.duplicates.append(f"{path.name} is the same letter as {seen[letter.letter_id]}")
             continue
         seen[letter.letter_id] = path.name
-        _plan_letter(plan, letter, old if entry else None, settings)
+        parts.append(_reused_part(old, letter) if entry else
+                     _Part(letter, split_sections(letter, settings.max_chunk_chars)))
     if old:
         report.removed = sorted(set(old_by_source) - {p.name for p in files})
-    report.reused_letters = len(plan.vectors)
-    return plan
+    report.reused_letters = sum(p.vectors is not None for p in parts)
+    return parts
 
 
 def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:
     return replace(old.letters[entry["letter_id"]], source=path.name)
 
 
-def _plan_letter(plan: _Plan, letter: Letter, old: store.StoredIndex | None, settings: Settings) -> None:
-    plan.letters.append(letter)
-    if old is not None:
-        rows = old.rows_of(letter.letter_id)
-        plan.chunks[letter.letter_id] = [old.chunks[r] for r in rows]
-        plan.vectors[letter.letter_id] = old.vectors[rows]
-    else:
-        plan.chunks[letter.letter_id] = split_sections(letter, settings.max_chunk_chars)
-        plan.to_embed.append(letter.letter_id)
+def _reused_part(old: store.StoredIndex, letter: Letter) -> _Part:
+    """A letter's chunks, tokens, vectors and sentences as the old index holds them."""
+    rows = old.rows_of(letter.letter_id)
+    srows = np.arange(old.sentence_offsets[rows[0]], old.sentence_offsets[rows[-1] + 1])
+    sentences = old.sentences[srows].copy()
+    sentences[:, 0] -= rows[0]
+    return _Part(letter, [old.chunks[r] for r in rows], [old.tokens[r] for r in rows],
+                 old.vectors[rows], sentences, old.sentence_vectors[srows])
 
 
-def _embed(plan: _Plan, settings: Settings, embedder, old, report: BuildReport, progress):
-    """Embed the planned letters; loads the model only when something needs embedding."""
-    if not plan.to_embed:
+def _embed(parts: list[_Part], settings: Settings, embedder, old, report: BuildReport, progress):
+    """Embed chunks and sentences of new letters; loads the model only when something needs it."""
+    todo = [p for p in parts if p.vectors is None]
+    if not todo:
         return embedder
     if embedder is None:
         from .model import load_embedder
@@ -170,17 +189,22 @@ def _embed(plan: _Plan, settings: Settings, embedder, old, report: BuildReport, 
         embedder = load_embedder(settings.model, settings.cache)
     if old is not None and old.manifest.get("model_fingerprint") != embedder.fingerprint:
         log.info("model weights changed since the last build: re-embedding every letter")
-        plan.to_embed = [x.letter_id for x in plan.letters]
-        plan.vectors.clear()
+        todo = parts
         report.reused_letters = 0
-    chunks = [c for lid in plan.to_embed for c in plan.chunks[lid]]
-    vectors = _encode(embedder, [passage_text(c) for c in chunks], settings.batch_size, progress)
+    texts, cuts = [], []
+    for p in todo:
+        p.sentences = sentence_spans(p.chunks)
+        texts += [passage_text(c) for c in p.chunks]
+        texts += [sentence_text(p.chunks[i], a, b) for i, a, b in p.sentences]
+        cuts.append((len(p.chunks), len(p.sentences)))
+    vectors = _encode(embedder, texts, settings.batch_size, progress)
     at = 0
-    for lid in plan.to_embed:
-        n = len(plan.chunks[lid])
-        plan.vectors[lid] = vectors[at : at + n]
-        at += n
-    report.embedded_letters, report.embedded_chunks = len(plan.to_embed), len(chunks)
+    for p, (n_chunks, n_sentences) in zip(todo, cuts):
+        p.vectors = vectors[at : at + n_chunks]
+        p.sentence_vectors = vectors[at + n_chunks : at + n_chunks + n_sentences]
+        at += n_chunks + n_sentences
+    report.embedded_letters = len(todo)
+    report.embedded_chunks = sum(len(p.chunks) for p in todo)
     return embedder
 
 
@@ -198,27 +222,28 @@ def _encode(embedder, texts: list[str], batch_size: int, progress: Progress | No
     return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), "float32")
 
 
-def _write(plan: _Plan, settings: Settings, embedder, old) -> None:
-    letters, chunks, tokens, vectors, entries = [], [], [], [], []
-    for letter in plan.letters:
-        mine = plan.chunks[letter.letter_id]
+def _write(parts: list[_Part], settings: Settings, embedder, old) -> None:
+    chunks, tokens, spans, entries = [], [], [], []
+    for p in parts:
         first = len(chunks)
-        for c in mine:
-            chunks.append(replace(c, chunk_id=len(chunks)))
-            tokens.append(tokenize(passage_text(c)))
-        vectors.append(plan.vectors[letter.letter_id])
-        letters.append(letter)
-        entries.append({"source": letter.source, "letter_id": letter.letter_id, "sha256": letter.sha256,
-                        "rows": [first, len(chunks)], "title": letter.title, "sender": letter.sender,
-                        "date": letter.date})
-    dim = embedder.dim if embedder is not None else old.manifest["dim"]
-    fingerprint = embedder.fingerprint if embedder is not None else old.manifest["model_fingerprint"]
+        chunks.extend(replace(c, chunk_id=first + i) for i, c in enumerate(p.chunks))
+        # Tokenising is the slow part of writing a large index: reuse what the old index holds.
+        tokens.extend(p.tokens or [tokenize(passage_text(c)) for c in p.chunks])
+        spans.append(p.sentences + np.array([first, 0, 0], dtype=np.int32))
+        entries.append({"source": p.letter.source, "letter_id": p.letter.letter_id, "sha256": p.letter.sha256,
+                        "rows": [first, len(chunks)], "title": p.letter.title, "sender": p.letter.sender,
+                        "date": p.letter.date})
+    # With nothing embedded (only removals) the model facts carry over from the old index.
+    fingerprint, dim = ((embedder.fingerprint, embedder.dim) if embedder is not None
+                        else (old.manifest["model_fingerprint"], int(old.manifest["dim"])))
     manifest = {"format": store.FORMAT_VERSION, "model": settings.model, "model_fingerprint": fingerprint,
                 "dim": dim, "chunker_version": CHUNKER_VERSION,
                 "settings": {"max_chunk_chars": settings.max_chunk_chars},
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks)}
-    matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), "float32")
-    store.write_build(settings.index, manifest, letters, chunks, tokens, matrix)
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks),
+                "sentences": int(sum(len(s) for s in spans))}
+    store.write_build(settings.index, manifest, [p.letter for p in parts], chunks, tokens,
+                      np.concatenate([p.vectors for p in parts]), np.concatenate(spans),
+                      np.concatenate([p.sentence_vectors for p in parts]))
 
 
 def add_letters(settings: Settings, paths: list[Path], embedder=None,

@@ -4,9 +4,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
-
-import numpy as np
 
 from . import answer as ans
 from . import store
@@ -18,9 +15,6 @@ from .sections import CHUNKER_VERSION
 
 log = logging.getLogger(__name__)
 
-SENTENCE_CACHE = 50_000  # sentence vectors kept between questions (384 floats each: ~75 MB at most)
-
-
 class Engine:
     """A loaded model and index. Picks up a rebuilt index on the next question, without a restart."""
 
@@ -28,7 +22,6 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.RLock()
-        self._sentence_vectors: OrderedDict = OrderedDict()
         self._use(stored)
 
     @classmethod
@@ -47,7 +40,6 @@ class Engine:
         self.stored = stored
         self.searcher = Searcher(stored)
         self.idf = ans.idf_table(stored.tokens)
-        self._sentence_vectors.clear()
 
     def refresh(self) -> bool:
         """Reload when `letterqa build` or an upload swapped in a new index. True if it did."""
@@ -76,29 +68,13 @@ class Engine:
             qvec = self.embedder.encode_queries([question])[0]
             rows = filter_rows(stored, sender, year)
             hits = self.searcher.search(question, qvec, max(k, ans.ANSWER_POOL), mode or self.settings.mode, rows)
-            sentences = ans.candidate_sentences(hits)
-            scored = ans.score_sentences(question, qvec, sentences, self._vectors_of(sentences), self.idf)
+            sentences, vectors = ans.candidate_sentences(hits, stored)
+            scored = ans.score_sentences(question, qvec, sentences, vectors, self.idf)
         picked = ans.choose(scored, question)
         answered = bool(picked) and ans.relevance(picked[0]) >= self.settings.min_relevance
         text, citations = ans.compose(question, picked, hits, stored.letters, answered)
         latency = (time.perf_counter() - started) * 1000
         return Answer(question, text, answered, citations, tuple(hits[:k]), latency, stored.letters)
-
-    def _vectors_of(self, sentences: list[ans.Sentence]) -> np.ndarray:
-        """Sentence embeddings, computed once and kept: the same top passages come up often."""
-        keys = [(s.chunk.chunk_id, s.start) for s in sentences]
-        missing = [i for i, key in enumerate(keys) if key not in self._sentence_vectors]
-        if missing:
-            fresh = self.embedder.encode_passages([sentences[i].text for i in missing])
-            for i, vec in zip(missing, fresh):
-                self._sentence_vectors[keys[i]] = vec
-        for key in keys:
-            self._sentence_vectors.move_to_end(key)
-        while len(self._sentence_vectors) > SENTENCE_CACHE:
-            self._sentence_vectors.popitem(last=False)
-        if not keys:
-            return np.zeros((0, self.embedder.dim), "float32")
-        return np.stack([self._sentence_vectors[key] for key in keys])
 
 
 def _check(stored: store.StoredIndex, settings: Settings, fingerprint: str | None) -> None:

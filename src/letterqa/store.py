@@ -1,7 +1,8 @@
 """The index on disk: a folder of plain files, swapped in whole.
 
     index/CURRENT                 the name of the live build folder (replaced atomically)
-    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, letters.jsonl
+    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, letters.jsonl,
+                                  sentences.npy, sentence_vectors.faiss
 
 A build is written into a new folder and only then named in CURRENT (write a temp file, fsync,
 os.replace), so a reader never sees half an index and a crash mid-build leaves the old one live.
@@ -33,7 +34,11 @@ KEEP_BUILDS = 2  # the live one and the one before, for a reader that is still l
 
 @dataclass
 class StoredIndex:
-    """An index loaded into memory. Row i of `vectors` is `chunks[i]` and `tokens[i]`."""
+    """An index loaded into memory. Row i of `vectors` is `chunks[i]` and `tokens[i]`.
+
+    Each chunk's sentences are rows of `sentences` (chunk row, start, end within the chunk text),
+    sorted by chunk row, with their own vectors: a fact-sized unit for matching and for answers.
+    """
 
     folder: Path
     manifest: dict
@@ -41,10 +46,20 @@ class StoredIndex:
     chunks: list[Chunk]
     tokens: list[list[str]]
     vectors: np.ndarray
+    sentences: np.ndarray
+    sentence_vectors: np.ndarray
+
+    def __post_init__(self):
+        rows = self.sentences[:, 0] if len(self.sentences) else np.zeros(0, int)
+        self.sentence_offsets = np.searchsorted(rows, np.arange(len(self.chunks) + 1))
 
     def rows_of(self, letter_id: str) -> list[int]:
         """The rows that hold one letter's chunks."""
         return [c.chunk_id for c in self.chunks if c.letter_id == letter_id]
+
+    def sentence_rows(self, chunk_row: int) -> range:
+        """The rows of `sentences` that belong to one chunk."""
+        return range(int(self.sentence_offsets[chunk_row]), int(self.sentence_offsets[chunk_row + 1]))
 
 
 def live_build(index_dir: Path) -> Path | None:
@@ -70,8 +85,6 @@ def load_index(index_dir: Path) -> StoredIndex:
 
 
 def _load_folder(folder: Path) -> StoredIndex:
-    import faiss
-
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatchError(folder.parent, f"index format {manifest.get('format')}")
@@ -84,11 +97,30 @@ def _load_folder(folder: Path) -> StoredIndex:
         rec = json.loads(line)
         tokens.append(rec.pop("tokens"))
         chunks.append(Chunk(chunk_id=row, path=tuple(rec.pop("path")), **rec))
-    flat = faiss.read_index(str(folder / "vectors.faiss"))
+    vectors = _read_vectors(folder / "vectors.faiss")
+    sentences = np.load(folder / "sentences.npy")
+    sentence_vectors = _read_vectors(folder / "sentence_vectors.faiss")
+    if len(chunks) != len(vectors) or len(sentences) != len(sentence_vectors):
+        raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(sentences)} sentences, "
+                         f"{len(sentence_vectors)} sentence vectors")
+    return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors)
+
+
+def _read_vectors(path: Path) -> np.ndarray:
+    import faiss
+
+    flat = faiss.read_index(str(path))
     vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), "float32")
-    if len(chunks) != len(vectors):
-        raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
-    return StoredIndex(folder, manifest, letters, chunks, tokens, np.asarray(vectors, dtype="float32"))
+    return np.asarray(vectors, dtype="float32")
+
+
+def _write_vectors(path: Path, vectors: np.ndarray, dim: int) -> None:
+    import faiss
+
+    flat = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
+    faiss.write_index(flat, str(path))
 
 
 def _lines(path: Path):
@@ -111,19 +143,17 @@ def check_compatible(manifest: dict, index_dir: Path, *, model: str, fingerprint
 
 
 def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: list[Chunk],
-                tokens: list[list[str]], vectors: np.ndarray) -> Path:
+                tokens: list[list[str]], vectors: np.ndarray, sentences: np.ndarray,
+                sentence_vectors: np.ndarray) -> Path:
     """Write a complete build folder, then make it the live one. Returns the folder."""
-    import faiss
-
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir()
-    flat = faiss.IndexFlatIP(int(manifest["dim"]))
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
-    faiss.write_index(flat, str(tmp / "vectors.faiss"))
+    _write_vectors(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
+    _write_vectors(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
+    np.save(tmp / "sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3))
     _write_jsonl(tmp / "letters.jsonl", (dataclasses.asdict(x) for x in letters))
     _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c, t) for c, t in zip(chunks, tokens)))
     _write_json(tmp / "manifest.json", manifest)

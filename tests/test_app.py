@@ -1,0 +1,43 @@
+"""The chat: the turn function, and the app served and called over HTTP as a browser would."""
+from letterqa.app import create_app, md_escape, respond
+
+
+def test_a_turn_answers_cites_and_fills_the_sources_panel(engine):
+    history, panel = respond(engine, "2023年新认定多少家省制造业创新中心?", [])
+    user, reply, *cited = history
+    assert user == {"role": "user", "content": "2023年新认定多少家省制造业创新中心?"}
+    assert "6家" in reply["content"] and "[1]" in reply["content"]
+    assert cited and cited[0]["metadata"]["title"].startswith("引用 [1]")
+    assert "(二)加强产业创新平台建设" in cited[0]["content"].replace("\\", "")
+    assert "**" in cited[0]["content"]  # the used sentence is marked in the passage
+    assert "山东省工业和信息化厅" in panel
+
+
+def test_an_unanswerable_turn_says_so(engine):
+    history, panel = respond(engine, "2023年全省新能源汽车产量是多少万辆?", [])
+    assert "没有找到" in history[1]["content"] and len(history) == 2
+    assert "最接近的段落" in panel
+
+
+def test_an_empty_message_gets_a_clear_reply(engine):
+    history, _ = respond(engine, "  ", [])
+    assert "question is empty" in history[-1]["content"]
+
+
+def test_letter_text_is_shown_as_text_not_markup():
+    assert md_escape("<b>重点</b> *强调*") == "\\<b\\>重点\\</b\\> \\*强调\\*"
+
+
+def test_the_served_app_answers_over_http(engine):
+    from gradio_client import Client
+
+    demo = create_app(engine)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=None, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        history, panel, box = client.predict("2023年新认定多少家省制造业创新中心?", [], api_name="/chat")
+        client.close()
+    finally:
+        demo.close()
+    assert any("6家" in str(m.get("content")) for m in history)
+    assert box == "" and "来源" in panel
