@@ -21,6 +21,7 @@ ANSWER_POOL = 5        # passages whose sentences may answer
 MAX_SENTENCES = 3
 LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); coverage spans 0-1
 RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
+META_BONUS = 0.2       # for a sentence that states the letter fact asked about (sender, date, …)
 
 _QUANTITY = re.compile(r"多少|几[家个项件名所条年次倍]|比例|比重|百分|增长|高于|低于|占|数量|规模|"
                        r"how (many|much)|what (share|percentage|proportion)|number of|percent|growth|rate",
@@ -65,8 +66,12 @@ def candidate_sentences(hits: list[Hit], stored, pool: int = ANSWER_POOL) -> tup
 
 
 def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]) -> float:
-    """IDF-weighted share of the question's tokens that the sentence holds (0..1)."""
-    weights = {t: idf.get(t, 0.0) for t in set(question_tokens)}
+    """IDF-weighted share of the question's tokens that the sentence holds (0..1).
+
+    A token no letter uses gets the highest weight: it is the most specific thing asked about.
+    """
+    unseen = max(idf.values(), default=1.0)
+    weights = {t: idf.get(t, unseen) for t in set(question_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
@@ -74,7 +79,7 @@ def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[st
 
 
 def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], vectors: np.ndarray,
-                    idf: dict[str, float]) -> list[Scored]:
+                    idf: dict[str, float], bonus_of=None) -> list[Scored]:
     """Score each candidate sentence for how well it answers the question."""
     q_tokens = tokenize(question)
     wants_number = bool(_QUANTITY.search(question))
@@ -89,9 +94,10 @@ def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], 
             bonus += 0.02 if _DIGIT.search(text) else -0.03
         if years:
             bonus += 0.02 * len(years & set(m.group(0) for m in _YEAR.finditer(text)))
-        if len(text) < 12:   # headings and fragments say little on their own
-            bonus -= 0.03
-        bonus -= 0.002 * sent.rank
+        extra = bonus_of(sent) if bonus_of is not None else 0.0
+        if not extra and (len(text) < 12 or _is_heading(sent)):  # headings and fragments say little alone
+            bonus -= 0.05
+        bonus += extra - 0.002 * sent.rank
         out.append(Scored(sent, dense, cov, dense + LEXICAL_WEIGHT * cov + bonus))
     return out
 
@@ -105,12 +111,35 @@ def choose(scored: list[Scored], question: str) -> list[Scored]:
     gap = RUNNER_UP_GAP * (2 if _MULTI.search(question) else 1)
     picked = [best]
     for s in ranked[1:]:
-        if len(picked) >= MAX_SENTENCES or s.score < best.score - gap:
+        if len(picked) >= MAX_SENTENCES or s.score < best.score - 2 * gap:
             break
-        if any(_overlaps(s.sentence, p.sentence) for p in picked):
-            continue
-        picked.append(s)
+        close = s.score >= best.score - gap or any(_adjacent(s.sentence, p.sentence) for p in picked)
+        if close and not any(_overlaps(s.sentence, p.sentence) for p in picked):
+            picked.append(s)
     return sorted(picked, key=lambda s: (s.sentence.rank, s.sentence.chunk.chunk_id, s.sentence.start))
+
+
+def merge_parts(picks: list[list[Scored]]) -> list[Scored]:
+    """The best sentence for each part of a question, once each, in the letters' order."""
+    merged: list[Scored] = []
+    for part in picks:
+        best = max(part, key=lambda s: s.score, default=None)
+        if best is not None and not any(_overlaps(best.sentence, m.sentence) for m in merged):
+            merged.append(best)
+    return sorted(merged, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
+
+
+def _is_heading(sent: Sentence) -> bool:
+    """A sentence that only repeats its passage's heading (`二是巩固优势产业领先地位。`)."""
+    core = sent.text.strip().rstrip("。；;：:")
+    return bool(sent.chunk.path) and core == sent.chunk.path[-1].rstrip("。；;：:")
+
+
+def _adjacent(a: Sentence, b: Sentence) -> bool:
+    """Two clauses of one sentence cut at ；: a fact often sits in the second."""
+    same = a.chunk.chunk_id == b.chunk.chunk_id
+    return same and (a.end == b.start or b.end == a.start or
+                     a.chunk.text[min(a.end, b.end):max(a.start, b.start)].strip() == "")
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:

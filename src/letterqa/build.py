@@ -114,7 +114,7 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         parts = _plan(files, old, settings, report, preread or {})
         if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
-        embedder = _embed(parts, settings, embedder, old, report, progress)
+        embedder = _embed(parts, settings, embedder, report, progress)
         _write(parts, settings, embedder, old)
     report.letters = len(parts)
     report.chunks = sum(len(p.chunks) for p in parts)
@@ -125,9 +125,12 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
 
 def _reusable_index(settings: Settings) -> store.StoredIndex | None:
     """The live index when its chunks can be reused under the current settings, else None."""
+    from .model import fingerprint_of
+
     try:
         old = store.load_index(settings.index)
-        store.check_compatible(old.manifest, settings.index, model=settings.model, fingerprint=None,
+        store.check_compatible(old.manifest, settings.index, model=settings.model,
+                               fingerprint=fingerprint_of(settings.model, settings.cache),
                                chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
     except LetterQAError as exc:
         log.info("not reusing the old index: %s", exc)
@@ -178,7 +181,7 @@ def _reused_part(old: store.StoredIndex, letter: Letter) -> _Part:
                  old.vectors[rows], sentences, old.sentence_vectors[srows])
 
 
-def _embed(parts: list[_Part], settings: Settings, embedder, old, report: BuildReport, progress):
+def _embed(parts: list[_Part], settings: Settings, embedder, report: BuildReport, progress):
     """Embed chunks and sentences of new letters; loads the model only when something needs it."""
     todo = [p for p in parts if p.vectors is None]
     if not todo:
@@ -187,10 +190,6 @@ def _embed(parts: list[_Part], settings: Settings, embedder, old, report: BuildR
         from .model import load_embedder
 
         embedder = load_embedder(settings.model, settings.cache)
-    if old is not None and old.manifest.get("model_fingerprint") != embedder.fingerprint:
-        log.info("model weights changed since the last build: re-embedding every letter")
-        todo = parts
-        report.reused_letters = 0
     texts, cuts = [], []
     for p in todo:
         p.sentences = sentence_spans(p.chunks)

@@ -9,7 +9,8 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
-from .records import Answer
+from .question import meta_field, missing_specifics, split_parts, states_field
+from .records import Answer, Chunk, Hit
 from .search import Searcher, filter_rows
 from .sections import CHUNKER_VERSION
 
@@ -62,19 +63,51 @@ class Engine:
         if not question:
             raise EmptyQuestionError()
         self.refresh()
-        k = k or self.settings.k
+        k, mode = k or self.settings.k, mode or self.settings.mode
         with self._lock:
             stored = self.stored
-            qvec = self.embedder.encode_queries([question])[0]
+            parts = split_parts(question)
+            asked = [question] + (parts if len(parts) > 1 else [])
+            qvecs = self.embedder.encode_queries(asked)
             rows = filter_rows(stored, sender, year)
-            hits = self.searcher.search(question, qvec, max(k, ans.ANSWER_POOL), mode or self.settings.mode, rows)
-            sentences, vectors = ans.candidate_sentences(hits, stored)
-            scored = ans.score_sentences(question, qvec, sentences, vectors, self.idf)
-        picked = ans.choose(scored, question)
-        answered = bool(picked) and ans.relevance(picked[0]) >= self.settings.min_relevance
+            n = max(k, ans.ANSWER_POOL)
+            hits = self.searcher.search(question, qvecs[0], n, mode, rows)
+            picked = self._pick(question, qvecs[0], hits) if len(asked) == 1 else ans.merge_parts(
+                [self._pick(p, v, self.searcher.search(p, v, n, mode, rows)) for p, v in zip(asked[1:], qvecs[1:])])
+        answered = bool(picked) and self._supported(question, picked, hits)
         text, citations = ans.compose(question, picked, hits, stored.letters, answered)
         latency = (time.perf_counter() - started) * 1000
         return Answer(question, text, answered, citations, tuple(hits[:k]), latency, stored.letters)
+
+    def _pick(self, question: str, qvec, hits: list[Hit]) -> list[ans.Scored]:
+        """The sentences that answer one (sub-)question, best first."""
+        field = meta_field(question)
+        pool = list(hits[: ans.ANSWER_POOL])
+        if field and hits:  # facts about the letter sit in its opening and sign-off
+            pool += [Hit(c, 0.0) for c in self._ends_of(hits[0].chunk.letter_id) if c not in {h.chunk for h in pool}]
+        sentences, vectors = ans.candidate_sentences(pool, self.stored, pool=len(pool))
+        letters = self.stored.letters
+        bonus = (lambda s: ans.META_BONUS * states_field(s.text, field, letters[s.chunk.letter_id])) if field else None
+        return ans.choose(ans.score_sentences(question, qvec, sentences, vectors, self.idf, bonus), question)
+
+    def _ends_of(self, letter_id: str) -> list[Chunk]:
+        return [c for c in self.stored.chunks if c.letter_id == letter_id and c.path[:1] in (("开头",), ("落款",))]
+
+    def _supported(self, question: str, picked: list[ans.Scored], hits: list[Hit]) -> bool:
+        """Close enough in meaning, and no specific of the question (year, place, money) left unstated."""
+        field = meta_field(question)
+        letters = self.stored.letters
+        if field and any(states_field(s.sentence.text, field, letters[s.sentence.chunk.letter_id]) for s in picked):
+            return True  # the letter's own sign-off or opening states it: no closeness in meaning needed
+        floor = self.settings.min_relevance_english if ans.is_english(question) else self.settings.min_relevance
+        if max(ans.relevance(s) for s in picked) < floor:
+            return False
+        top = hits[:3]
+        missing = missing_specifics(question, [h.chunk.text for h in top],
+                                    [letters[h.chunk.letter_id].text for h in top])
+        if missing:
+            log.info("refusing %r: the letters do not state %s", question, ", ".join(missing))
+        return not missing
 
 
 def _check(stored: store.StoredIndex, settings: Settings, fingerprint: str | None) -> None:

@@ -1,0 +1,74 @@
+"""What a question asks for, read from its wording: its parts, the specifics it names, meta fields.
+
+These rules decide two things cosine similarity cannot. A near-miss question ("江苏省2023年…",
+"到2026年…", "安排了多少资金") scores as high as a real one, because it shares the topic; what
+gives it away is a specific (a place, a year, an amount of money) that the passages never state.
+And a question about the letter itself (who replied, when, to whom) is answered from the
+letter's opening and sign-off, which retrieval by topic rarely brings up.
+"""
+from __future__ import annotations
+
+import re
+
+from .records import Letter
+
+_CUE = re.compile(r"多少|几|什么|哪|怎么|怎样|如何|是否|吗|有无|how|what|which|when|who|whom|where|\?|？", re.I)
+_PART_SPLIT = re.compile(r"[，,；;]|(?<=[?？])")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+_MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[万亿]元|spend|spending|budget|funding|fund|yuan|money", re.I)
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
+_PROPER = ("ns", "nr", "nt", "nrt")  # jieba tags: places, people, organisations
+_META = {
+    "sender": re.compile(r"哪个(单位|部门|机关)|谁(答复|回复|发出|签发)|答复单位|发文单位|落款|which (department|agency|office)|who (replied|signed|sent|answered)", re.I),
+    "recipient": re.compile(r"(回复|答复|写)给谁|给哪位|答复对象|哪位(代表|委员)|to whom|addressed to|who (made|raised|submitted) the (proposal|suggestion)", re.I),
+    "date": re.compile(r"哪天|哪一天|什么时候|何时|日期|签发时间|when (was|did)|what date", re.I),
+    "title": re.compile(r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|建议的(题目|标题|名称)|which (proposal|suggestion)|title of the (proposal|suggestion)", re.I),
+    "contact": re.compile(r"联系(谁|人|电话|方式)|电话|contact|phone", re.I),
+}
+_DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
+
+
+def split_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks two things ("…多少家，到2025年目标是多少?")."""
+    pieces = [p.strip() for p in _PART_SPLIT.split(question) if p and p.strip()]
+    parts = [p for p in pieces if _CUE.search(p) and len(p) >= 4]
+    return parts if len(parts) >= 2 else [question]
+
+
+def missing_specifics(question: str, passages: list[str], letters: list[str]) -> list[str]:
+    """Specifics the question names that the answer's sources never state.
+
+    Years and amounts of money must be in the passages themselves; a place, person or
+    organisation anywhere in their letters (a passage says 全省 where the letter says 山东省).
+    """
+    near, whole = "\n".join(passages), "\n".join(letters)
+    missing = [y for y in _YEAR.findall(question) if y not in near]
+    missing += [w for w in proper_names(question) if w not in whole]
+    if _MONEY_ASK.search(question) and not _MONEY.search(near):
+        missing.append("an amount of money")
+    return missing
+
+
+def proper_names(text: str) -> list[str]:
+    """Places, people and organisations jieba recognises in the text (two characters or more)."""
+    import jieba.posseg
+
+    return [w for w, tag in jieba.posseg.cut(text) if tag in _PROPER and len(w) >= 2]
+
+
+def meta_field(question: str) -> str | None:
+    """Which fact about the letter itself the question asks for, if any."""
+    for field, pattern in _META.items():
+        if pattern.search(question):
+            return field
+    return None
+
+
+def states_field(sentence: str, field: str, letter: Letter) -> bool:
+    """True when a sentence of the letter states the asked field (sender, date, …)."""
+    if field == "date":
+        return bool(_DATE_LINE.search(sentence))
+    if field == "contact":
+        return bool(re.search(r"电话|联系|\d{3,4}-\d{6,8}", sentence))
+    value = {"sender": letter.sender, "recipient": letter.recipient, "title": letter.title}[field]
+    return bool(value) and value in sentence
