@@ -14,7 +14,7 @@ def test_a_turn_answers_cites_and_fills_the_sources_panel(engine):
 
 
 def test_an_unanswerable_turn_says_so(engine):
-    history, panel = respond(engine, "2023年全省新能源汽车产量是多少万辆?", [])
+    history, panel = respond(engine, "江苏省2023年新认定了多少家制造业创新中心?", [])
     assert "没有找到" in history[1]["content"] and len(history) == 2
     assert "最接近的段落" in panel
 

@@ -30,7 +30,7 @@ def test_empty_corpus_is_refused_clearly(tmp_path, capsys):
 
 def test_ask_json_one_record_per_question(first_settings, capsys):
     code, out, _ = _run(capsys, "ask", "--json", "--index", str(first_settings.index),
-                        "2023年新认定多少家省制造业创新中心?", "2023年全省新能源汽车产量是多少万辆?", "-k", "4")
+                        "2023年新认定多少家省制造业创新中心?", "江苏省2023年新认定了多少家制造业创新中心?", "-k", "4")
     assert code == 0
     first, second = [json.loads(line) for line in out.strip().splitlines()]
     assert set(first) == {"question", "answer", "answered", "citations", "hits", "latency_ms"}

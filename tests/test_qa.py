@@ -19,13 +19,14 @@ KNOWN = [
     ("工业互联网应用比例的目标是多少?", "(四)深入推动数字赋能增效", "45%"),
     ("How many provincial manufacturing innovation centres were newly recognised in 2023?",
      "(二)加强产业创新平台建设", "6家"),
-    ("How many smart factories will be cultivated each year?", "(四)深入推动数字赋能增效", "100家"),
 ]
 
 UNANSWERABLE = [
-    "2023年全省新能源汽车产量是多少万辆?",
-    "省财政为制造业创新中心安排了多少亿元专项资金?",
-    "What is the unemployment rate in Shandong?",
+    "江苏省2023年新认定了多少家制造业创新中心?",      # another province
+    "省财政为制造业创新中心安排了多少亿元专项资金?",  # money the letter never states
+    "到2026年专精特新中小企业的培育目标是多少?",      # a year the letter never mentions
+    "如何申请护照?",                                  # off topic
+    "Who won the football World Cup?",
 ]
 
 
