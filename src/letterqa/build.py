@@ -110,7 +110,7 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         raise EmptyCorpusError(settings.corpus)
     report = BuildReport()
     with store.build_lock(settings.index):
-        old = _reusable_index(settings)
+        old = _reusable_index(settings, embedder)
         parts = _plan(files, old, settings, report, preread or {})
         if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
@@ -123,14 +123,15 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
     return report
 
 
-def _reusable_index(settings: Settings) -> store.StoredIndex | None:
+def _reusable_index(settings: Settings, embedder=None) -> store.StoredIndex | None:
     """The live index when its chunks can be reused under the current settings, else None."""
     from .model import fingerprint_of
 
     try:
         old = store.load_index(settings.index)
         store.check_compatible(old.manifest, settings.index, model=settings.model,
-                               fingerprint=fingerprint_of(settings.model, settings.cache),
+                               fingerprint=embedder.fingerprint if embedder is not None
+                               else fingerprint_of(settings.model, settings.cache),
                                chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
     except LetterQAError as exc:
         log.info("not reusing the old index: %s", exc)
@@ -261,7 +262,8 @@ def add_letters(settings: Settings, paths: list[Path], embedder=None,
             duplicates.append(f"{path.name} is already in the corpus as {known[letter.letter_id]}")
             continue
         target = _free_name(settings.corpus, path, letter.sha256)
-        shutil.copyfile(path, target)
+        if target.resolve() != path.resolve():  # a file already in corpus/ is indexed where it is
+            shutil.copyfile(path, target)
         known[letter.letter_id] = target.name
         preread[letter.sha256] = replace(letter, source=target.name)
         added.append(target.name)

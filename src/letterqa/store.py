@@ -52,10 +52,11 @@ class StoredIndex:
     def __post_init__(self):
         rows = self.sentences[:, 0] if len(self.sentences) else np.zeros(0, int)
         self.sentence_offsets = np.searchsorted(rows, np.arange(len(self.chunks) + 1))
+        self._rows = {e["letter_id"]: range(*e["rows"]) for e in self.manifest["letters"]}
 
-    def rows_of(self, letter_id: str) -> list[int]:
-        """The rows that hold one letter's chunks."""
-        return [c.chunk_id for c in self.chunks if c.letter_id == letter_id]
+    def rows_of(self, letter_id: str) -> range:
+        """The rows that hold one letter's chunks (a letter's chunks are contiguous)."""
+        return self._rows[letter_id]
 
     def sentence_rows(self, chunk_row: int) -> range:
         """The rows of `sentences` that belong to one chunk."""
