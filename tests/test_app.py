@@ -41,3 +41,32 @@ def test_the_served_app_answers_over_http(engine):
         demo.close()
     assert any("6家" in str(m.get("content")) for m in history)
     assert box == "" and "来源" in panel
+
+
+def test_an_upload_is_indexed_and_answers_the_next_question_without_a_restart(first_settings, embedder, tmp_path):
+    """Upload a letter through the served app, then ask about it: the same engine answers from it."""
+    import shutil
+
+    from gradio_client import Client, handle_file
+
+    from conftest import DATA
+    from letterqa.config import Settings
+    from letterqa.engine import Engine
+
+    shutil.copytree(first_settings.corpus, tmp_path / "corpus")
+    shutil.copytree(first_settings.index, tmp_path / "index")
+    engine = Engine.open(Settings(corpus=tmp_path / "corpus", index=tmp_path / "index"), embedder=embedder)
+    demo = create_app(engine)
+    _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        status = client.predict([handle_file(str(DATA / "letters" / "02_cd_environment_2022.docx"))],
+                                api_name="/upload")
+        history, panel, _ = client.predict("成都全市累计建成了多少个噪声自动监测站点?", [], api_name="/chat")
+        client.close()
+    finally:
+        demo.close()
+    assert "已加入 02_cd_environment_2022.docx" in status and "1 letters embedded" in status
+    assert (tmp_path / "corpus" / "02_cd_environment_2022.docx").exists()
+    assert any("152" in str(m.get("content")) for m in history)
+    assert "成都市生态环境局" in panel

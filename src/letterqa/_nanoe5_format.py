@@ -102,11 +102,13 @@ def _read_vocabulary(cur: _Cursor) -> tuple[list[str], np.ndarray, dict[str, int
 
 
 def _read_normalization(cur: _Cursor) -> dict[int, str]:
-    count, _nbytes = cur.read("iI")
-    table = {}
+    count, nbytes = cur.read("iI")
+    table, start = {}, cur.pos
     for _ in range(count):
         codepoint, n_out = cur.read("IB")
         table[codepoint] = "".join(map(chr, cur.read(f"{n_out}I")))
+    if cur.pos - start != nbytes:
+        raise ValueError(f"normalisation table is {cur.pos - start} bytes, its header says {nbytes}")
     return table
 
 

@@ -48,8 +48,7 @@ def sources_markdown(answer: Answer) -> str:
     for i, hit in enumerate(answer.hits, 1):
         letter = answer.letters.get(hit.chunk.letter_id)
         label = letter_label(letter) if letter else hit.chunk.letter_id
-        lines.append(f"**{i}. {md_escape(label)}**  \n`{md_escape(hit.chunk.section)}` · {hit.score:.3f}\n\n"
-                     f"> {md_escape(hit.chunk.text)}")
+        lines.append(f"**{i}. {md_escape(label)}**  \n{md_escape(hit.chunk.section)}\n\n> {md_escape(hit.chunk.text)}")
     return "\n\n".join(lines)
 
 

@@ -115,7 +115,10 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
         embedder = _embed(parts, settings, embedder, report, progress)
-        _write(parts, settings, embedder, old)
+        if _up_to_date(parts, old, report):
+            log.info("the index is up to date: nothing written")
+        else:
+            _write(parts, settings, embedder, old)
     report.letters = len(parts)
     report.chunks = sum(len(p.chunks) for p in parts)
     report.seconds = time.perf_counter() - started
@@ -166,6 +169,14 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
         report.removed = sorted(set(old_by_source) - {p.name for p in files})
     report.reused_letters = sum(p.vectors is not None for p in parts)
     return parts
+
+
+def _up_to_date(parts: list[_Part], old, report: BuildReport) -> bool:
+    """True when the corpus holds exactly the letters the live index holds, under the same names."""
+    if old is None or report.embedded_letters:
+        return False
+    now = [(p.letter.source, p.letter.letter_id) for p in parts]
+    return now == [(e["source"], e["letter_id"]) for e in old.manifest["letters"]]
 
 
 def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:

@@ -44,6 +44,8 @@ class LexicalIndex:
     def __init__(self, tokens: list[list[str]]):
         import bm25s
 
+        # bm25s sets its own logger to DEBUG on import, which would print on every load.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self.size = len(tokens)
         self._bm25 = bm25s.BM25()
         # An empty document list breaks bm25s; an index with no chunks has no lexical side.
