@@ -351,3 +351,15 @@ def test_a_running_engine_answers_from_the_new_index_on_its_next_question(tmp_pa
     assert engine.stored.folder != old_folder and len(engine.stored.letters) == 2
     assert answer.answered and "326条" in strip_marks(answer.text)
     assert answer.citations[0].letter.source == MD.name
+
+
+def test_which_letters_question_cites_each_letter_that_says_it(five_engine):
+    answer = five_engine.ask("哪些答复提到了乡村?")
+    cited = {c.letter.letter_id for c in answer.citations}
+    assert answer.answered and len(cited) >= 3
+    assert all("乡村" in c.quote for c in answer.citations)
+
+
+def test_which_letters_question_leaves_out_letters_that_do_not_say_it(five_engine):
+    answer = five_engine.ask("哪些答复提到了专精特新?")
+    assert [c.letter.source for c in answer.citations] == [FIRST_LETTER.name]

@@ -35,7 +35,7 @@ def test_the_served_app_answers_over_http(engine):
     _, url, _ = demo.launch(prevent_thread_lock=True, server_port=None, quiet=True)
     try:
         client = Client(url, verbose=False)
-        history, panel, box = client.predict("2023年新认定多少家省制造业创新中心?", [], api_name="/chat")
+        history, panel, box = client.predict("2023年新认定多少家省制造业创新中心?", [], "", "", api_name="/chat")
         client.close()
     finally:
         demo.close()
@@ -60,9 +60,10 @@ def test_an_upload_is_indexed_and_answers_the_next_question_without_a_restart(fi
     _, url, _ = demo.launch(prevent_thread_lock=True, quiet=True)
     try:
         client = Client(url, verbose=False)
-        status = client.predict([handle_file(str(DATA / "letters" / "02_cd_environment_2022.docx"))],
-                                api_name="/upload")
-        history, panel, _ = client.predict("成都全市累计建成了多少个噪声自动监测站点?", [], api_name="/chat")
+        status, _ = client.predict([handle_file(str(DATA / "letters" / "02_cd_environment_2022.docx"))],
+                                   api_name="/upload")
+        history, panel, _ = client.predict("成都全市累计建成了多少个噪声自动监测站点?", [], "", "", api_name="/chat")
+        _, filtered, _ = client.predict("噪声自动监测站点有多少个?", [], "", "2024", api_name="/chat")
         client.close()
     finally:
         demo.close()
@@ -70,3 +71,9 @@ def test_an_upload_is_indexed_and_answers_the_next_question_without_a_restart(fi
     assert (tmp_path / "corpus" / "02_cd_environment_2022.docx").exists()
     assert any("152" in str(m.get("content")) for m in history)
     assert "成都市生态环境局" in panel
+    assert "成都市生态环境局" not in filtered and "山东省工业和信息化厅" in filtered  # the year filter holds
+
+
+def test_a_bad_year_filter_is_explained(engine):
+    history, _ = respond(engine, "信息技术产业营收增长了多少?", [], None, "去年")
+    assert "not a year" in history[-1]["content"]

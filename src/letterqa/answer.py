@@ -19,6 +19,8 @@ from .records import Answer, Chunk, Citation, Hit, Letter
 
 ANSWER_POOL = 5        # passages whose sentences may answer
 MAX_SENTENCES = 3
+MAX_LETTERS = 5        # letters cited at most for "哪些答复提到了…"
+TOPIC_COVERAGE = 0.3   # …and each must hold some of the topic's rarer wording (IDF-weighted share)
 LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); coverage spans 0-1
 RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
 META_BONUS = 0.2       # for a sentence that states the letter fact asked about (sender, date, …)
@@ -68,10 +70,11 @@ def candidate_sentences(hits: list[Hit], stored, pool: int = ANSWER_POOL) -> tup
 def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[str, float]) -> float:
     """IDF-weighted share of the question's tokens that the sentence holds (0..1).
 
-    A token no letter uses gets the highest weight: it is the most specific thing asked about.
+    A word no letter uses gets the highest weight: it is the most specific thing asked about.
+    An unseen character bigram gets none: most straddle a word boundary ("年的", "的目").
     """
     unseen = max(idf.values(), default=1.0)
-    weights = {t: idf.get(t, unseen) for t in set(question_tokens)}
+    weights = {t: idf.get(t, 0.0 if t.startswith("#") else unseen) for t in set(question_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0

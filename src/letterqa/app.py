@@ -52,17 +52,33 @@ def sources_markdown(answer: Answer) -> str:
     return "\n\n".join(lines)
 
 
-def respond(engine, message: str, history: list | None) -> tuple[list, str]:
+def respond(engine, message: str, history: list | None, sender: str | None = None,
+            year: str | int | None = None) -> tuple[list, str]:
     """One chat turn: the new history and the sources panel. Errors become a chat message."""
     history = list(history or [])
     history.append({"role": "user", "content": message})
     try:
-        answer = engine.ask(message)
+        answer = engine.ask(message, sender=sender or None, year=parse_year(year))
     except LetterQAError as exc:
         history.append({"role": "assistant", "content": f"⚠️ {exc}"})
         return history, ""
     history.extend(answer_messages(answer))
     return history, sources_markdown(answer)
+
+
+def parse_year(year: str | int | None) -> int | None:
+    """The year filter as typed: empty for all years, else four digits."""
+    text = str(year or "").strip()
+    if not text:
+        return None
+    if not re.fullmatch(r"(19|20)\d{2}", text):
+        raise LetterQAError(f"the year filter {text!r} is not a year: type four digits such as 2023, or leave it empty")
+    return int(text)
+
+
+def sender_choices(engine) -> list[str]:
+    """The senders of the indexed letters, for the filter."""
+    return sorted({x.sender for x in engine.stored.letters.values() if x.sender})
 
 
 def upload(engine, files, progress=None) -> str:
@@ -96,20 +112,25 @@ def create_app(engine):
                 box = gr.Textbox(label="问题", placeholder="输入问题后回车", submit_btn=True)
                 gr.Examples(EXAMPLES, inputs=box)
             with gr.Column(scale=2):
+                with gr.Accordion("筛选 Filters", open=False):
+                    sender = gr.Dropdown([""] + sender_choices(engine), value="", label="发文单位 Sender",
+                                         allow_custom_value=True)
+                    year = gr.Textbox(label="年份 Year", placeholder="如 2023，留空为全部")
                 sources = gr.Markdown("### 来源 Sources\n提问后这里显示检索到的段落。")
                 files = gr.File(label="上传答复函 (.txt .md .html .docx .pdf)", file_count="multiple",
                                 file_types=[".txt", ".md", ".html", ".htm", ".docx", ".pdf"])
                 status = gr.Markdown()
 
-        def on_submit(message, history):
-            new_history, panel = respond(engine, message, history)
+        def on_submit(message, history, who, when):
+            new_history, panel = respond(engine, message, history, who, when)
             return new_history, panel, ""
 
         def on_upload(uploaded, progress=gr.Progress()):
-            return upload(engine, uploaded, progress=lambda f, desc: progress(f, desc=desc))
+            text = upload(engine, uploaded, progress=lambda f, desc: progress(f, desc=desc))
+            return text, gr.Dropdown(choices=[""] + sender_choices(engine))
 
-        box.submit(on_submit, [box, chatbot], [chatbot, sources, box], api_name="chat")
-        files.upload(on_upload, files, status, api_name="upload")
+        box.submit(on_submit, [box, chatbot, sender, year], [chatbot, sources, box], api_name="chat")
+        files.upload(on_upload, files, [status, sender], api_name="upload")
     return demo
 
 

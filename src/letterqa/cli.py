@@ -87,7 +87,8 @@ def cmd_letters(args) -> int:
 def cmd_eval(args) -> int:
     from .evaluate import main_eval, summary_table
 
-    run = main_eval(_settings(args), Path(args.file), Path(args.out), mode=args.mode or "hybrid", k=args.k or 10)
+    run = main_eval(_settings(args), Path(args.file), Path(args.out), mode=args.mode or "hybrid", k=args.k or 10,
+                    sender=args.sender, year=args.year)
     print(summary_table(run))
     print(f"\nwrote {args.out}/results.jsonl, metrics.json, report.md, recall_at_k.png")
     return 0
@@ -117,8 +118,6 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("questions", nargs="*")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
     _retrieval_flags(ask)
-    ask.add_argument("--sender", help="only letters whose sender contains this")
-    ask.add_argument("--year", type=int, help="only letters signed in this year")
     ask.set_defaults(func=cmd_ask)
     sub.add_parser("letters", parents=[common], help="list the indexed letters").set_defaults(func=cmd_letters)
     ev = sub.add_parser("eval", parents=[common], help="score answers against a test set (JSONL)")
@@ -137,6 +136,8 @@ def _retrieval_flags(p, allow_all: bool = False) -> None:
     modes = ["dense", "lexical", "hybrid"] + (["all"] if allow_all else [])
     p.add_argument("-k", type=int, help="passages to retrieve (default 5; eval: 10)")
     p.add_argument("--mode", choices=modes, help="retrieval mode (default hybrid)")
+    p.add_argument("--sender", help="only letters whose sender contains this")
+    p.add_argument("--year", type=int, help="only letters signed in this year")
 
 
 def main(argv: list[str] | None = None) -> int:

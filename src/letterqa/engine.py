@@ -9,7 +9,7 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
-from .question import meta_field, missing_specifics, split_parts, states_field
+from .question import asks_which_letters, meta_field, missing_specifics, split_parts, states_field, topic_of
 from .records import Answer, Chunk, Hit
 from .search import Searcher, filter_rows
 from .sections import CHUNKER_VERSION
@@ -72,8 +72,14 @@ class Engine:
             rows = filter_rows(stored, sender, year)
             n = max(k, ans.ANSWER_POOL)
             hits = self.searcher.search(question, qvecs[0], n, mode, rows)
-            picked = self._pick(question, qvecs[0], hits) if len(asked) == 1 else ans.merge_parts(
-                [self._pick(p, v, self.searcher.search(p, v, n, mode, rows)) for p, v in zip(asked[1:], qvecs[1:])])
+            if asks_which_letters(question):
+                picked = self._pick_per_letter(question, qvecs[0], self.searcher.search(
+                    question, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode, rows))
+            elif len(asked) > 1:
+                picked = ans.merge_parts([self._pick(p, v, self.searcher.search(p, v, n, mode, rows))
+                                          for p, v in zip(asked[1:], qvecs[1:])])
+            else:
+                picked = self._pick(question, qvecs[0], hits)
         answered = bool(picked) and self._supported(question, picked, hits)
         text, citations = ans.compose(question, picked, hits, stored.letters, answered)
         latency = (time.perf_counter() - started) * 1000
@@ -89,6 +95,16 @@ class Engine:
         letters = self.stored.letters
         bonus = (lambda s: ans.META_BONUS * states_field(s.text, field, letters[s.chunk.letter_id])) if field else None
         return ans.choose(ans.score_sentences(question, qvec, sentences, vectors, self.idf, bonus), question)
+
+    def _pick_per_letter(self, question: str, qvec, hits: list[Hit]) -> list[ans.Scored]:
+        """The best sentence of each letter among the hits, if it holds most of the topic's wording."""
+        by_letter: dict[str, list[Hit]] = {}
+        for hit in hits:
+            by_letter.setdefault(hit.chunk.letter_id, []).append(hit)
+        topic = topic_of(question)
+        best = [max(self._pick(topic, qvec, group), key=lambda s: s.score) for group in by_letter.values()]
+        best = [s for s in best if s.coverage >= ans.TOPIC_COVERAGE] or best[:1]
+        return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
     def _ends_of(self, letter_id: str) -> list[Chunk]:
         return [c for c in self.stored.chunks if c.letter_id == letter_id and c.path[:1] in (("开头",), ("落款",))]

@@ -288,17 +288,20 @@ def check_modes(modes) -> tuple[str, ...]:
     return tuple(modes)
 
 
-def run_eval(engine, rows, modes=("hybrid",), k: int = 10, progress: bool = True) -> EvalRun:
-    """Ask every row in every mode through engine.ask, as the chat does, and score the answers."""
+def run_eval(engine, rows, modes=("hybrid",), k: int = 10, progress: bool = True, **scope) -> EvalRun:
+    """Ask every row in every mode through engine.ask, as the chat does, and score the answers.
+
+    `scope` (sender=…, year=…) limits every question to some letters, as `ask` and the chat can.
+    """
     modes = check_modes(modes)
     if rows:
         # Untimed: the first question pays for lazy loading (jieba's dictionary), not for search.
-        engine.ask(rows[0].question, k=k, mode=modes[0])
-    return EvalRun(k, tuple(_run_mode(engine, rows, mode, k, progress) for mode in modes))
+        engine.ask(rows[0].question, k=k, mode=modes[0], **scope)
+    return EvalRun(k, tuple(_run_mode(engine, rows, mode, k, progress, scope) for mode in modes))
 
 
-def _run_mode(engine, rows, mode: str, k: int, progress: bool) -> ModeResult:
-    verdicts = tuple(judge(row, engine.ask(row.question, k=k, mode=mode), mode)
+def _run_mode(engine, rows, mode: str, k: int, progress: bool, scope: dict) -> ModeResult:
+    verdicts = tuple(judge(row, engine.ask(row.question, k=k, mode=mode, **scope), mode)
                      for row in tqdm(rows, desc=f"eval {mode}", unit="q", disable=not progress))
     curve = tuple(hit_at(verdicts, c) for c in range(1, CURVE_DEPTH + 1))
     return ModeResult(mode, verdicts, score_mode(verdicts), score_by_type(verdicts), curve)
@@ -312,7 +315,7 @@ def unindexed_letters(rows, engine) -> list[str]:
 
 
 def main_eval(settings, path, out_dir, mode: str = "hybrid", k: int = 10, progress: bool = True,
-              embedder=None) -> EvalRun:
+              embedder=None, sender: str | None = None, year: int | None = None) -> EvalRun:
     """`letterqa eval FILE`: load the test set, ask it in one mode or all, write the report."""
     from .engine import Engine  # loads the model: only when an evaluation really runs
 
@@ -325,7 +328,7 @@ def main_eval(settings, path, out_dir, mode: str = "hybrid", k: int = 10, progre
     problems += unindexed_letters(rows, engine)
     for problem in problems:
         log.warning("%s: %s", path, problem)
-    run = run_eval(engine, rows, modes, k, progress)
+    run = run_eval(engine, rows, modes, k, progress, sender=sender, year=year)
     run = replace(run, problems=tuple(problems), testset=str(path))
     write_report(run, Path(out_dir))
     log.info("evaluation written to %s", out_dir)

@@ -25,6 +25,9 @@ _META = {
     "title": re.compile(r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|建议的(题目|标题|名称)|which (proposal|suggestion)|title of the (proposal|suggestion)", re.I),
     "contact": re.compile(r"联系(谁|人|电话|方式)|电话|contact|phone", re.I),
 }
+_WHICH_LETTERS = re.compile(r"哪些(答复|复函|回复|函|信|部门|单位|厅|局)|哪几(份|个部门|个单位)|(which|what) "
+                            r"(letters|replies|departments|agencies)", re.I)
+_MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to)(了|过)?", re.I)
 _DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
 
@@ -54,6 +57,17 @@ def proper_names(text: str) -> list[str]:
     import jieba.posseg
 
     return [w for w, tag in jieba.posseg.cut(text) if tag in _PROPER and len(w) >= 2]
+
+
+def asks_which_letters(question: str) -> bool:
+    """True for "哪些答复提到了…": the answer is one sentence from each letter that says it."""
+    return bool(_WHICH_LETTERS.search(question))
+
+
+def topic_of(question: str) -> str:
+    """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新)."""
+    topic = _MENTION.sub("", _WHICH_LETTERS.sub("", question))
+    return topic.strip(" ?？。") or question
 
 
 def meta_field(question: str) -> str | None:
