@@ -28,6 +28,12 @@ _META = {
 _WHICH_LETTERS = re.compile(r"哪些(答复|复函|回复|函|信|部门|单位|厅|局)|哪几(份|个部门|个单位)|(which|what) "
                             r"(letters|replies|departments|agencies)", re.I)
 _MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to)(了|过)?", re.I)
+_QUANTITY_ASK = re.compile(r"多少|几[家个项件名所条篇次期批倍年]|多大|多高|多长|多快|比例|比重|占比|百分之几|"
+                           r"how (many|much|fast|high|large)|by how much|what (share|percentage|proportion|rate)",
+                           re.I)
+# Years, dates and document numbers are numbers but never the amount a question asks for.
+_NOT_QUANTITY = re.compile(r"(?:19|20)\d{2}\s*[年—\-–~～至]|〔\d{4}〕\d+号|\d{4}[-./]\d{1,2}[-./]\d{1,2}")
+_QUANTITY = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元]")
 _DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
 
@@ -68,6 +74,16 @@ def topic_of(question: str) -> str:
     """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新)."""
     topic = _MENTION.sub("", _WHICH_LETTERS.sub("", question))
     return topic.strip(" ?？。") or question
+
+
+def asks_quantity(question: str) -> bool:
+    """True when the question asks how many, how much or what share."""
+    return bool(_QUANTITY_ASK.search(question))
+
+
+def states_quantity(text: str) -> bool:
+    """True when the text states an amount (a year, date or 文号 alone does not count)."""
+    return bool(_QUANTITY.search(_NOT_QUANTITY.sub("", text)))
 
 
 def meta_field(question: str) -> str | None:
