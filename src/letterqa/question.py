@@ -32,7 +32,8 @@ _QUANTITY_ASK = re.compile(r"多少|几[家个项件名所条篇次期批倍年]
                            r"how (many|much|fast|high|large)|by how much|what (share|percentage|proportion|rate)",
                            re.I)
 # Years, dates and document numbers are numbers but never the amount a question asks for.
-_NOT_QUANTITY = re.compile(r"(?:19|20)\d{2}\s*[年—\-–~～至]|〔\d{4}〕\d+号|\d{4}[-./]\d{1,2}[-./]\d{1,2}")
+_NOT_QUANTITY = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:19|20)\d{2}\s*[年—\-–~～至]|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+                           r"|〔\d{4}〕\d+号")
 _QUANTITY = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元]")
 _DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
