@@ -116,10 +116,11 @@ def create_app(engine):
                     sender = gr.Dropdown([""] + sender_choices(engine), value="", label="发文单位 Sender",
                                          allow_custom_value=True)
                     year = gr.Textbox(label="年份 Year", placeholder="如 2023，留空为全部")
+                with gr.Accordion("上传答复函 Add letters", open=False):
+                    files = gr.File(label=".txt .md .html .docx .pdf", file_count="multiple",
+                                    file_types=[".txt", ".md", ".html", ".htm", ".docx", ".pdf"])
+                    status = gr.Markdown()
                 sources = gr.Markdown("### 来源 Sources\n提问后这里显示检索到的段落。")
-                files = gr.File(label="上传答复函 (.txt .md .html .docx .pdf)", file_count="multiple",
-                                file_types=[".txt", ".md", ".html", ".htm", ".docx", ".pdf"])
-                status = gr.Markdown()
 
         def on_submit(message, history, who, when):
             new_history, panel = respond(engine, message, history, who, when)
