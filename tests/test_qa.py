@@ -17,6 +17,7 @@ KNOWN = [
     ("未来产业要前瞻布局哪些前沿领域?", "(五)推动未来产业发展提升", "人形机器人"),
     ("省里有没有出台未来产业方面的政策文件,文号是什么?", "(六)扎实推动未来产业发展", "鲁工信技〔2023〕123号"),
     ("工业互联网应用比例的目标是多少?", "(四)深入推动数字赋能增效", "45%"),
+    ("去年技改投资增长了多少?", "(四)纵深拓展新旧动能转换", "10.6%"),
     ("How many provincial manufacturing innovation centres were newly recognised in 2023?",
      "(二)加强产业创新平台建设", "6家"),
 ]
@@ -26,6 +27,8 @@ UNANSWERABLE = [
     "省财政为制造业创新中心安排了多少亿元专项资金?",  # money the letter never states
     "到2026年专精特新中小企业的培育目标是多少?",      # a year the letter never mentions
     "如何申请护照?",                                  # off topic
+    "已经建成了多少家智能工厂?",                      # the letter only plans them
+    "全省5G基站有多少个?",                             # a code the letter never names
     "Who won the football World Cup?",
 ]
 

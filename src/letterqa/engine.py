@@ -9,7 +9,7 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
-from .question import asks_quantity, asks_which_letters, meta_field, missing_specifics, split_parts, states_field, states_quantity, topic_of
+from .question import asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact, split_parts, states_field, states_quantity, topic_of
 from .records import Answer, Chunk, Hit
 from .search import Searcher, filter_rows
 from .sections import CHUNKER_VERSION
@@ -115,6 +115,10 @@ class Engine:
         letters = self.stored.letters
         if field and any(states_field(s.sentence.text, field, letters[s.sentence.chunk.letter_id]) for s in picked):
             return True  # the letter's own sign-off or opening states it: no closeness in meaning needed
+        best = max(picked, key=lambda s: s.score).sentence
+        if plan_for_fact(question, [(best.chunk.section, best.text)]):
+            log.info("refusing %r: it asks what was done and the letters only state plans", question)
+            return False
         if asks_quantity(question) and not any(states_quantity(s.sentence.text) for s in picked):
             log.info("refusing %r: it asks for an amount and the best sentences state none", question)
             return False

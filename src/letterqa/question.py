@@ -35,6 +35,10 @@ _QUANTITY_ASK = re.compile(r"多少|几[家个项件名所条篇次期批倍年]
 _NOT_QUANTITY = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:19|20)\d{2}\s*[年—\-–~～至]|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
                            r"|〔\d{4}〕\d+号")
 _QUANTITY = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元]")
+_CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])")
+# A reply letter tells what was done (工作开展情况) apart from what is planned (下步推进措施).
+_ASKS_DONE = re.compile(r"实际|已经|去年|前年|上年|此前|截至|迄今|过去|so far|already|last year|actually", re.I)
+_PLANNED = re.compile(r"下步|下一步|今后|打算|措施|计划|力争|每年|将|到(19|20)\d{2}年")
 _DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
 
@@ -48,15 +52,24 @@ def split_parts(question: str) -> list[str]:
 def missing_specifics(question: str, passages: list[str], letters: list[str]) -> list[str]:
     """Specifics the question names that the answer's sources never state.
 
-    Years and amounts of money must be in the passages themselves; a place, person or
-    organisation anywhere in their letters (a passage says 全省 where the letter says 山东省).
+    Years and amounts of money must be in the passages themselves; a place, person,
+    organisation or code (5G, H7N9) anywhere in their letters (a passage says 全省 where the
+    letter says 山东省).
     """
     near, whole = "\n".join(passages), "\n".join(letters)
     missing = [y for y in _YEAR.findall(question) if y not in near]
     missing += [w for w in proper_names(question) if w not in whole]
+    missing += [c for c in _CODE.findall(question) if c.lower() not in whole.lower()]
     if _MONEY_ASK.search(question) and not _MONEY.search(near):
         missing.append("an amount of money")
     return missing
+
+
+def plan_for_fact(question: str, sentences: list[tuple[str, str]]) -> bool:
+    """True when the question asks what was done but every (section, sentence) answering it is a plan."""
+    if not sentences or not _ASKS_DONE.search(question):
+        return False
+    return all(_PLANNED.search(section) or _PLANNED.search(text) for section, text in sentences)
 
 
 def proper_names(text: str) -> list[str]:
