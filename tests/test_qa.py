@@ -58,3 +58,14 @@ def test_number_answer_is_a_sentence_not_a_section(engine):
     answer = engine.ask("2023年新认定多少家省制造业创新中心?")
     assert len(strip_marks(answer.text)) < 100
     assert answer.citations[0].chunk.section.endswith("一是加快制造业创新中心建设")
+
+
+@pytest.mark.parametrize("question,reason", [
+    ("到2026年专精特新中小企业的培育目标是多少?", "答复函未提及：2026"),
+    ("省财政为制造业创新中心安排了多少亿元专项资金?", "资金金额"),
+    ("已经建成了多少家智能工厂?", "只写了计划"),
+    ("How many 5G base stations has Shandong built?", "never mention: 5G"),
+])
+def test_a_refusal_says_what_the_letters_do_not_state(engine, question, reason):
+    answer = engine.ask(question)
+    assert not answer.answered and reason in answer.text

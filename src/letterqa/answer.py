@@ -155,10 +155,10 @@ def relevance(best: Scored) -> float:
 
 
 def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[str, Letter],
-            answered: bool) -> tuple[str, tuple[Citation, ...]]:
+            answered: bool, reason: str = "") -> tuple[str, tuple[Citation, ...]]:
     """The answer text with [n] marks, and its citations (one per cited passage)."""
     if not answered:
-        return refusal_text(question), ()
+        return refusal_text(question, reason), ()
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
     parts = []
@@ -173,11 +173,25 @@ def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[
     return "\n".join(parts), tuple(citations)
 
 
-def refusal_text(question: str) -> str:
-    """What a refusal says, in the question's language."""
-    if is_english(question):
-        return "The letters do not answer this question. The nearest passages are shown below."
-    return "答复函中没有找到这个问题的答案。下面是最接近的段落，仅供参考。"
+_REASONS = {  # reason -> (Chinese, English); other reasons are specifics the letters never state
+    "planned, not done": ("答复函只写了计划，没有写已完成的情况", "the letters state plans, not what was done"),
+    "no amount": ("答复函没有写相应的数字", "the letters state no such figure"),
+}
+_SPECIFICS = {"money": ("资金金额", "an amount of money")}
+
+
+def refusal_text(question: str, reason: str = "") -> str:
+    """What a refusal says, in the question's language, with its reason when there is one."""
+    english = is_english(question)
+    if reason in _REASONS:
+        because = _REASONS[reason][english]
+    elif reason:
+        named = [_SPECIFICS.get(x, (x, x))[english] for x in reason.split(", ")]
+        because = "the letters never mention: " + ", ".join(named) if english else "答复函未提及：" + "、".join(named)
+    if english:
+        return f"The letters do not answer this question{f' ({because})' if reason else ''}. " \
+               "The nearest passages are shown below."
+    return f"答复函中没有找到这个问题的答案{f'（{because}）' if reason else ''}。下面是最接近的段落，仅供参考。"
 
 
 def is_english(text: str) -> bool:

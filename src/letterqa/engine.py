@@ -9,12 +9,14 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
-from .question import asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact, split_parts, states_field, states_quantity, topic_of
+from .question import (asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
+                       split_parts, states_field, states_quantity, topic_of)
 from .records import Answer, Chunk, Hit
 from .search import Searcher, filter_rows
 from .sections import CHUNKER_VERSION
 
 log = logging.getLogger(__name__)
+
 
 class Engine:
     """A loaded model and index. Picks up a rebuilt index on the next question, without a restart."""
@@ -80,8 +82,11 @@ class Engine:
                                           for p, v in zip(asked[1:], qvecs[1:])])
             else:
                 picked = self._pick(question, qvecs[0], hits)
-        answered = bool(picked) and self._supported(question, picked, hits)
-        text, citations = ans.compose(question, picked, hits, stored.letters, answered)
+        unsupported = self._refusal(question, picked, hits) if picked else ""
+        answered = unsupported is None
+        if not answered:
+            log.info("refusing %r: %s", question, unsupported or "nothing retrieved")
+        text, citations = ans.compose(question, picked, hits, stored.letters, answered, unsupported)
         latency = (time.perf_counter() - started) * 1000
         return Answer(question, text, answered, citations, tuple(hits[:k]), latency, stored.letters)
 
@@ -107,30 +112,27 @@ class Engine:
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
     def _ends_of(self, letter_id: str) -> list[Chunk]:
-        return [c for c in self.stored.chunks if c.letter_id == letter_id and c.path[:1] in (("开头",), ("落款",))]
+        chunks = (self.stored.chunks[r] for r in self.stored.rows_of(letter_id))
+        return [c for c in chunks if c.path[:1] in (("开头",), ("落款",))]
 
-    def _supported(self, question: str, picked: list[ans.Scored], hits: list[Hit]) -> bool:
-        """Close enough in meaning, and no specific of the question (year, place, money) left unstated."""
-        field = meta_field(question)
+    def _refusal(self, question: str, picked: list[ans.Scored], hits: list[Hit]) -> str | None:
+        """Why the picked sentences do not answer the question ("" when only too far in meaning); None if they do."""
         letters = self.stored.letters
+        field = meta_field(question)
         if field and any(states_field(s.sentence.text, field, letters[s.sentence.chunk.letter_id]) for s in picked):
-            return True  # the letter's own sign-off or opening states it: no closeness in meaning needed
+            return None  # the letter's own sign-off or opening states it: no closeness in meaning needed
         best = max(picked, key=lambda s: s.score).sentence
         if plan_for_fact(question, [(best.chunk.section, best.text)]):
-            log.info("refusing %r: it asks what was done and the letters only state plans", question)
-            return False
+            return "planned, not done"
         if asks_quantity(question) and not any(states_quantity(s.sentence.text) for s in picked):
-            log.info("refusing %r: it asks for an amount and the best sentences state none", question)
-            return False
+            return "no amount"
         floor = self.settings.min_relevance_english if ans.is_english(question) else self.settings.min_relevance
         if max(ans.relevance(s) for s in picked) < floor:
-            return False
+            return ""
         top = hits[:3]
         missing = missing_specifics(question, [h.chunk.text for h in top],
                                     [letters[h.chunk.letter_id].text for h in top])
-        if missing:
-            log.info("refusing %r: the letters do not state %s", question, ", ".join(missing))
-        return not missing
+        return ", ".join(missing) if missing else None
 
 
 def _check(stored: store.StoredIndex, settings: Settings, fingerprint: str | None) -> None:

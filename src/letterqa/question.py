@@ -17,6 +17,7 @@ _PART_SPLIT = re.compile(r"[，,；;]|(?<=[?？])")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 _MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[万亿]元|spend|spending|budget|funding|fund|yuan|money", re.I)
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
+MONEY = "money"  # what missing_specifics names when an amount of money is asked and none is stated
 _PROPER = ("ns", "nr", "nt", "nrt")  # jieba tags: places, people, organisations
 _META = {
     "sender": re.compile(r"哪个(单位|部门|机关)|谁(答复|回复|发出|签发)|答复单位|发文单位|落款|which (department|agency|office)|who (replied|signed|sent|answered)", re.I),
@@ -61,7 +62,7 @@ def missing_specifics(question: str, passages: list[str], letters: list[str]) ->
     missing += [w for w in proper_names(question) if w not in whole]
     missing += [c for c in _CODE.findall(question) if c.lower() not in whole.lower()]
     if _MONEY_ASK.search(question) and not _MONEY.search(near):
-        missing.append("an amount of money")
+        missing.append(MONEY)
     return missing
 
 
