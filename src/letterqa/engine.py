@@ -37,7 +37,9 @@ class Engine:
 
             embedder = load_embedder(settings.model, settings.cache)
         _check(stored, settings, embedder.fingerprint)
-        return cls(settings, embedder, stored)
+        engine = cls(settings, embedder, stored)
+        engine.ask("山东省2023年有多少家?")  # jieba's dictionaries load lazily: pay for them here, not on a question
+        return engine
 
     def _use(self, stored: store.StoredIndex) -> None:
         self.stored = stored
