@@ -286,11 +286,8 @@ def add_letters(settings: Settings, paths: list[Path], embedder=None,
 
 
 def _indexed_letter_ids(settings: Settings) -> dict[str, str]:
-    try:
-        old = store.load_index(settings.index)
-    except LetterQAError:
-        return {}
-    return {lid: letter.source for lid, letter in old.letters.items()}
+    manifest = store.load_manifest(settings.index) or {"letters": []}
+    return {e["letter_id"]: e["source"] for e in manifest["letters"]}
 
 
 def _free_name(corpus: Path, path: Path, sha: str) -> Path:

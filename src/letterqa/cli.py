@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -72,11 +73,15 @@ def cmd_ask(args) -> int:
 
 
 def cmd_letters(args) -> int:
-    from .store import load_index
+    from .errors import NoIndexError
+    from .store import load_manifest
 
-    stored = load_index(_settings(args).index)
+    index = _settings(args).index
+    manifest = load_manifest(index)
+    if manifest is None:
+        raise NoIndexError(index)
     print(f"{'id':16}  {'date':10}  {'chunks':>6}  sender · title · file")
-    for entry in stored.manifest["letters"]:
+    for entry in manifest["letters"]:
         rows = entry["rows"][1] - entry["rows"][0]
         title = f"《{entry['title']}》" if entry["title"] else ""
         print(f"{entry['letter_id']:16}  {entry['date'] or '-':10}  {rows:>6}  "
@@ -153,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("letterqa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `letterqa letters | head`: the reader left, which is fine
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

@@ -74,6 +74,17 @@ def live_build(index_dir: Path) -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def load_manifest(index_dir: Path) -> dict | None:
+    """Only the live build's manifest (cheap: no vectors), or None when there is no index."""
+    folder = live_build(index_dir)
+    if folder is None:
+        return None
+    try:
+        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def load_index(index_dir: Path) -> StoredIndex:
     """Load the live build; NoIndexError when there is none."""
     folder = live_build(index_dir)
