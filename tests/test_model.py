@@ -5,6 +5,7 @@ from __future__ import annotations
 import filecmp
 import logging
 import re
+import shutil
 import struct
 from pathlib import Path
 
@@ -126,6 +127,7 @@ def test_fresh_conversion_is_identical_to_the_cached_one(embedder, tmp_path, cap
     assert files == sorted(p.relative_to(fresh).as_posix() for p in fresh.rglob("*") if p.is_file())
     for name in files:
         assert filecmp.cmp(cached / name, fresh / name, shallow=False), name
+    shutil.rmtree(fresh)  # 470 MB: pytest keeps the last runs' tmp_path folders
 
 
 def test_interrupted_conversion_leaves_no_model(tmp_path, monkeypatch):

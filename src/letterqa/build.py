@@ -224,7 +224,7 @@ def _encode(embedder, texts: list[str], batch_size: int, progress: Progress | No
     from tqdm.auto import tqdm
 
     parts, step = [], max(batch_size, 1) * 4
-    with tqdm(total=len(texts), desc="embedding", unit="chunk", disable=progress is not None) as bar:
+    with tqdm(total=len(texts), desc="embedding", unit="text", disable=progress is not None) as bar:
         for i in range(0, len(texts), step):
             parts.append(embedder.encode_passages(texts[i : i + step], batch_size=batch_size))
             bar.update(len(texts[i : i + step]))
