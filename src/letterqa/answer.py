@@ -119,7 +119,11 @@ def choose(scored: list[Scored], question: str) -> list[Scored]:
         close = s.score >= best.score - gap or any(_adjacent(s.sentence, p.sentence) for p in picked)
         if close and not any(_overlaps(s.sentence, p.sentence) for p in picked):
             picked.append(s)
-    return sorted(picked, key=lambda s: (s.sentence.rank, s.sentence.chunk.chunk_id, s.sentence.start))
+    # Best passage first; within a passage, the letter's own order (clauses cut at ； read on).
+    top = {}
+    for s in picked:
+        top[s.sentence.chunk.chunk_id] = max(top.get(s.sentence.chunk.chunk_id, s.score), s.score)
+    return sorted(picked, key=lambda s: (-top[s.sentence.chunk.chunk_id], s.sentence.start))
 
 
 def merge_parts(picks: list[list[Scored]]) -> list[Scored]:
