@@ -119,11 +119,31 @@ def choose(scored: list[Scored], question: str) -> list[Scored]:
         close = s.score >= best.score - gap or any(_adjacent(s.sentence, p.sentence) for p in picked)
         if close and not any(_overlaps(s.sentence, p.sentence) for p in picked):
             picked.append(s)
-    # Best passage first; within a passage, the letter's own order (clauses cut at ； read on).
-    top = {}
+    return _reading_order(picked)
+
+
+def _reading_order(picked: list[Scored]) -> list[Scored]:
+    """Best passage first; within a passage, the letter's own order (clauses cut at ； read on)."""
+    top: dict[int, float] = {}
     for s in picked:
         top[s.sentence.chunk.chunk_id] = max(top.get(s.sentence.chunk.chunk_id, s.score), s.score)
     return sorted(picked, key=lambda s: (-top[s.sentence.chunk.chunk_id], s.sentence.start))
+
+
+def extend(picked: list[Scored], scored: list[Scored], keep) -> list[Scored]:
+    """The picks plus every other sentence of the best pick's passage that `keep(best, s)` accepts."""
+    best = max(picked, key=lambda s: s.score)
+    extra = [s for s in scored if s.sentence.chunk.chunk_id == best.sentence.chunk.chunk_id and keep(best, s)
+             and not any(_overlaps(s.sentence, p.sentence) for p in picked)]
+    return _reading_order(picked + extra)
+
+
+def same_sentence(best: Scored, other: Scored) -> bool:
+    """True for the other clauses of the best one's sentence (a list cut at ； into items)."""
+    a, b = sorted((best.sentence, other.sentence), key=lambda x: x.start)
+    between = a.chunk.text[a.start : b.start]
+    # Clauses of one sentence: nothing but ；-ended clauses lie between them.
+    return "。" not in between and not any(ch in between for ch in "！？!?\n") and between.rstrip().endswith(("；", ";"))
 
 
 def merge_parts(picks: list[list[Scored]]) -> list[Scored]:
@@ -165,16 +185,33 @@ def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[
         return refusal_text(question, reason), ()
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
-    parts = []
     for s in picked:
         chunk = s.sentence.chunk
         if chunk.chunk_id not in numbers:
             numbers[chunk.chunk_id] = len(numbers) + 1
             score = next((h.score for h in hits if h.chunk.chunk_id == chunk.chunk_id), s.score)
+            used = [p.sentence for p in picked if p.sentence.chunk.chunk_id == chunk.chunk_id]
             citations.append(Citation(numbers[chunk.chunk_id], letters[chunk.letter_id], chunk,
-                                      s.sentence.text.strip(), float(score)))
-        parts.append(f"{s.sentence.text.strip()}[{numbers[chunk.chunk_id]}]")
-    return "\n".join(parts), tuple(citations)
+                                      _quote(used), float(score)))
+    lines: list[list[Sentence]] = []
+    for s in picked:  # clauses that follow each other in a passage read as one line, with one mark
+        last = lines[-1][-1] if lines else None
+        if last and last.chunk.chunk_id == s.sentence.chunk.chunk_id and \
+                not last.chunk.text[last.end : s.sentence.start].strip() and last.end <= s.sentence.start:
+            lines[-1].append(s.sentence)
+        else:
+            lines.append([s.sentence])
+    text = "\n".join(f"{_quote(line)}[{numbers[line[0].chunk.chunk_id]}]" for line in lines)
+    return text, tuple(citations)
+
+
+def _quote(used: list[Sentence]) -> str:
+    """What a citation marks in its passage: the used sentences, as one span when they are contiguous."""
+    used = sorted(used, key=lambda x: x.start)
+    text = used[0].chunk.text
+    if all(not text[a.end : b.start].strip() for a, b in zip(used, used[1:])):
+        return text[used[0].start : used[-1].end].strip()
+    return used[0].text.strip()
 
 
 _REASONS = {  # reason -> (Chinese, English); other reasons are specifics the letters never state

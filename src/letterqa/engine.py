@@ -9,7 +9,7 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
-from .question import (asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
+from .question import (asks_list, asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
                        split_parts, states_field, states_quantity, topic_of)
 from .records import Answer, Chunk, Hit
 from .search import Searcher, filter_rows
@@ -100,8 +100,15 @@ class Engine:
             pool += [Hit(c, 0.0) for c in self._ends_of(hits[0].chunk.letter_id) if c not in {h.chunk for h in pool}]
         sentences, vectors = ans.candidate_sentences(pool, self.stored, pool=len(pool))
         letters = self.stored.letters
-        bonus = (lambda s: ans.META_BONUS * states_field(s.text, field, letters[s.chunk.letter_id])) if field else None
-        return ans.choose(ans.score_sentences(question, qvec, sentences, vectors, self.idf, bonus), question)
+        states = (lambda s: states_field(s.text, field, letters[s.chunk.letter_id])) if field else None
+        bonus = (lambda s: ans.META_BONUS * states(s)) if field else None
+        scored = ans.score_sentences(question, qvec, sentences, vectors, self.idf, bonus)
+        chosen = ans.choose(scored, question)
+        if chosen and field:  # joint signers, a contact line cut at ；
+            return ans.extend(chosen, scored, lambda best, s: states(s.sentence))
+        if chosen and asks_list(question):  # the items of a list cut at ；
+            return ans.extend(chosen, scored, ans.same_sentence)
+        return chosen
 
     def _pick_per_letter(self, question: str, qvec, hits: list[Hit]) -> list[ans.Scored]:
         """The best sentence of each letter among the hits, if it holds most of the topic's wording."""

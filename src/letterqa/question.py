@@ -19,17 +19,28 @@ _MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[�
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
 MONEY = "money"  # what missing_specifics names when an amount of money is asked and none is stated
 _PROPER = ("ns", "nr", "nt", "nrt")  # jieba tags: places, people, organisations
+# Checked in this order: "哪天落款的" asks for a date, not for who signed.
 _META = {
-    "sender": re.compile(r"哪个(单位|部门|机关)|谁(答复|回复|发出|签发)|答复单位|发文单位|落款|which (department|agency|office)|who (replied|signed|sent|answered)", re.I),
-    "recipient": re.compile(r"(回复|答复|写)给谁|给哪位|答复对象|哪位(代表|委员)|to whom|addressed to|who (made|raised|submitted) the (proposal|suggestion)", re.I),
-    "date": re.compile(r"哪天|哪一天|什么时候|何时|日期|签发时间|when (was|did)|what date", re.I),
-    "title": re.compile(r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|建议的(题目|标题|名称)|which (proposal|suggestion)|title of the (proposal|suggestion)", re.I),
+    "date": re.compile(r"哪天|哪一天|什么时候|何时|日期|签发时间|落款时间|when (was|did)|what date|on what date", re.I),
+    "doc_number": re.compile(r"(答复|复函|这份|这封|回复)[^。？?]{0,30}文号|文号[^。？?]{0,8}(答复|复函|这份)|"
+                             r"(document|reference) number of (the|this) [^?]{0,60}(reply|letter|response)", re.I),
+    "recipient": re.compile(r"(回复|答复|写|复)给(谁|哪)|给哪(位|几位)|答复对象|哪(位|几位)(代表|委员)|to whom|"
+                            r"addressed to|who (made|raised|submitted) the (proposal|suggestion)", re.I),
+    "title": re.compile(r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|建议的(题目|标题|名称)|"
+                        r"which (proposal|suggestion)|title of the (proposal|suggestion)", re.I),
     "contact": re.compile(r"联系(谁|人|电话|方式)|电话|contact|phone", re.I),
+    "sender": re.compile(r"哪个(单位|部门|机关)|哪几个(单位|部门)|谁(答复|回复|发出|签发)|答复单位|发文单位|联合落款|署名|"
+                         r"which (department|agency|office)s?|who (replied|signed|sent|answered)", re.I),
 }
-_WHICH_LETTERS = re.compile(r"哪些(答复|复函|回复|函|信|部门|单位|厅|局)|哪几(份|个部门|个单位)|(which|what) "
-                            r"(letters|replies|departments|agencies)", re.I)
+# "哪些答复提到了…": a which-question about the letters together with a verb of mentioning.
+_WHICH_LETTERS = re.compile(r"(哪些|哪几份|哪几个)(答复|复函|回复|函|信|部门|单位|厅|局)[^，。？?]{0,6}"
+                            r"(提到|提及|涉及|谈到|说到|讲到)(了|过)?|(which|what) (letters|replies|departments|agencies) "
+                            r"(mention|refer|talk|discuss)", re.I)
 _MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to)(了|过)?", re.I)
-_QUANTITY_ASK = re.compile(r"多少|几[家个项件名所条篇次期批倍年]|多大|多高|多长|多快|比例|比重|占比|百分之几|"
+_NUMBER_NOT_AMOUNT = re.compile(r"文号|编号|号码|电话|document number|reference number|phone", re.I)
+_LIST_ASK = re.compile(r"哪些|哪几|有什么|什么(措施|举措|办法|安排|活动)|which|what (measures|steps|actions)", re.I)
+_QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,40})[”\"」』》]")
+_QUANTITY_ASK = re.compile(r"多少|(?<!哪)几[家个项件名所条篇次期批倍年]|多大|多高|多长|多快|比例|比重|占比|百分之几|"
                            r"how (many|much|fast|high|large)|by how much|what (share|percentage|proportion|rate)",
                            re.I)
 # Years, dates and document numbers are numbers but never the amount a question asks for.
@@ -39,7 +50,8 @@ _QUANTITY = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[
 _CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])")
 # A reply letter tells what was done (工作开展情况) apart from what is planned (下步推进措施).
 _ASKS_DONE = re.compile(r"实际|已经|去年|前年|上年|此前|截至|迄今|过去|so far|already|last year|actually", re.I)
-_PLANNED = re.compile(r"下步|下一步|今后|打算|措施|计划|力争|每年|将|到(19|20)\d{2}年")
+_PLAN_SECTION = re.compile(r"下步|下一步|今后|打算|下阶段")
+_PLAN_SENTENCE = re.compile(r"力争|每年|拟|将于|计划于|到(19|20)\d{2}年")
 _DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
 
@@ -54,14 +66,17 @@ def missing_specifics(question: str, passages: list[str], letters: list[str]) ->
     """Specifics the question names that the answer's sources never state.
 
     Years and amounts of money must be in the passages themselves; a place, person,
-    organisation or code (5G, H7N9) anywhere in their letters (a passage says 全省 where the
-    letter says 山东省).
+    organisation, code (5G, H7N9) or quoted name (“万名医师支援农村卫生工程”) anywhere in their
+    letters (a passage says 全省 where the letter says 山东省).
     """
     near, whole = "\n".join(passages), "\n".join(letters)
     missing = [y for y in _YEAR.findall(question) if y not in near]
     missing += [w for w in proper_names(question) if w not in whole]
     missing += [c for c in _CODE.findall(question) if c.lower() not in whole.lower()]
-    if _MONEY_ASK.search(question) and not _MONEY.search(near):
+    squashed = re.sub(r"\s+", "", whole)
+    missing += [f"“{q}”" for q in _QUOTED.findall(question) if re.sub(r"\s+", "", q) not in squashed]
+    asks_money = _MONEY_ASK.search(question) and not _NUMBER_NOT_AMOUNT.search(question)  # not "资金管理办法的文号"
+    if asks_money and not _MONEY.search(near):
         missing.append(MONEY)
     return missing
 
@@ -70,7 +85,7 @@ def plan_for_fact(question: str, sentences: list[tuple[str, str]]) -> bool:
     """True when the question asks what was done but every (section, sentence) answering it is a plan."""
     if not sentences or not _ASKS_DONE.search(question):
         return False
-    return all(_PLANNED.search(section) or _PLANNED.search(text) for section, text in sentences)
+    return all(_PLAN_SECTION.search(section) or _PLAN_SENTENCE.search(text) for section, text in sentences)
 
 
 def proper_names(text: str) -> list[str]:
@@ -92,8 +107,13 @@ def topic_of(question: str) -> str:
 
 
 def asks_quantity(question: str) -> bool:
-    """True when the question asks how many, how much or what share."""
-    return bool(_QUANTITY_ASK.search(question))
+    """True when the question asks how many, how much or what share (not for a 文号 or phone number)."""
+    return bool(_QUANTITY_ASK.search(question)) and not _NUMBER_NOT_AMOUNT.search(question)
+
+
+def asks_list(question: str) -> bool:
+    """True when the question asks for several things ("有哪些措施"): the whole sentence answers it."""
+    return bool(_LIST_ASK.search(question))
 
 
 def states_quantity(text: str) -> bool:
@@ -115,5 +135,8 @@ def states_field(sentence: str, field: str, letter: Letter) -> bool:
         return bool(_DATE_LINE.search(sentence))
     if field == "contact":
         return bool(re.search(r"电话|联系|\d{3,4}-\d{6,8}", sentence))
-    value = {"sender": letter.sender, "recipient": letter.recipient, "title": letter.title}[field]
+    if field == "sender":  # joint signers stand on lines of their own
+        line = sentence.strip()
+        return bool(letter.sender) and (letter.sender in line or (len(line) >= 4 and line in letter.sender))
+    value = {"recipient": letter.recipient, "title": letter.title, "doc_number": letter.doc_number}[field]
     return bool(value) and value in sentence
