@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lexical import tokenize
+from .question import asks_quantity, states_quantity, years_in
 from .records import Answer, Chunk, Citation, Hit, Letter
 
 ANSWER_POOL = 5        # passages whose sentences may answer
@@ -25,11 +26,6 @@ LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); covera
 RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
 META_BONUS = 0.2       # for a sentence that states the letter fact asked about (sender, date, …)
 
-_QUANTITY = re.compile(r"多少|几[家个项件名所条年次倍]|比例|比重|百分|增长|高于|低于|占|数量|规模|"
-                       r"how (many|much)|what (share|percentage|proportion)|number of|percent|growth|rate",
-                       re.I)
-_DIGIT = re.compile(r"\d|[一二三四五六七八九十百千万亿]+[家个项件名所条倍]")
-_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
 _MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
 _CITE_MARK = re.compile(r"\[\d+\]")
 
@@ -85,8 +81,8 @@ def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], 
                     idf: dict[str, float], bonus_of=None) -> list[Scored]:
     """Score each candidate sentence for how well it answers the question."""
     q_tokens = tokenize(question)
-    wants_number = bool(_QUANTITY.search(question))
-    years = set(m.group(0) for m in _YEAR.finditer(question))
+    wants_number = asks_quantity(question)
+    years = years_in(question)
     out = []
     for sent, vec in zip(sentences, vectors):
         text = sent.text
@@ -94,9 +90,9 @@ def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], 
         cov = coverage(q_tokens, set(tokenize(text)), idf)
         bonus = 0.0
         if wants_number:
-            bonus += 0.02 if _DIGIT.search(text) else -0.03
+            bonus += 0.02 if states_quantity(text) else -0.03
         if years:
-            bonus += 0.02 * len(years & set(m.group(0) for m in _YEAR.finditer(text)))
+            bonus += 0.02 * len(years & years_in(text))
         extra = bonus_of(sent) if bonus_of is not None else 0.0
         if not extra and (len(text) < 12 or _is_heading(sent)):  # headings and fragments say little alone
             bonus -= 0.05

@@ -70,7 +70,7 @@ def missing_specifics(question: str, passages: list[str], letters: list[str]) ->
     letters (a passage says 全省 where the letter says 山东省).
     """
     near, whole = "\n".join(passages), "\n".join(letters)
-    missing = [y for y in _YEAR.findall(question) if y not in near]
+    missing = sorted(y for y in years_in(question) if y not in near)
     missing += [w for w in proper_names(question) if w not in whole]
     missing += [c for c in _CODE.findall(question) if c.lower() not in whole.lower()]
     squashed = re.sub(r"\s+", "", whole)
@@ -104,6 +104,11 @@ def topic_of(question: str) -> str:
     """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新)."""
     topic = _MENTION.sub("", _WHICH_LETTERS.sub("", question))
     return topic.strip(" ?？。") or question
+
+
+def years_in(text: str) -> set[str]:
+    """The four-digit years a text names."""
+    return set(_YEAR.findall(text))
 
 
 def asks_quantity(question: str) -> bool:
