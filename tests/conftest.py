@@ -43,7 +43,7 @@ def engine(first_settings, embedder):
     return Engine.open(first_settings, embedder=embedder)
 
 
-def make_corpus(tmp_path, *files) -> "Settings":
+def make_corpus(tmp_path, *files):
     """A fresh corpus folder holding copies of `files`, and an index folder beside it."""
     import shutil
 

@@ -1,5 +1,4 @@
 """The index folder: save → load round trip, manifest checks, incremental sync, atomic swaps."""
-import json
 import os
 import signal
 import subprocess
