@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .read import DATE
 from .records import Letter
 
 _CUE = re.compile(r"多少|几|什么|哪|怎么|怎样|如何|是否|吗|有无|how|what|which|when|who|whom|where|\?|？", re.I)
@@ -52,7 +53,6 @@ _CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[
 _ASKS_DONE = re.compile(r"实际|已经|去年|前年|上年|此前|截至|迄今|过去|so far|already|last year|actually", re.I)
 _PLAN_SECTION = re.compile(r"下步|下一步|今后|打算|下阶段")
 _PLAN_SENTENCE = re.compile(r"力争|每年|拟|将于|计划于|到(19|20)\d{2}年")
-_DATE_LINE = re.compile(r"(\d{4}|[〇零一二三四五六七八九]{4})年.{1,3}月.{1,3}日")
 
 
 def split_parts(question: str) -> list[str]:
@@ -137,7 +137,7 @@ def meta_field(question: str) -> str | None:
 def states_field(sentence: str, field: str, letter: Letter) -> bool:
     """True when a sentence of the letter states the asked field (sender, date, …)."""
     if field == "date":
-        return bool(_DATE_LINE.search(sentence))
+        return bool(DATE.search(sentence))  # the signed-date rule the reader uses
     if field == "contact":
         return bool(re.search(r"电话|联系|\d{3,4}-\d{6,8}", sentence))
     if field == "sender":  # joint signers stand on lines of their own

@@ -80,7 +80,7 @@ def load_manifest(index_dir: Path) -> dict | None:
     if folder is None:
         return None
     try:
-        return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return _read_manifest(folder)
     except (OSError, ValueError):
         return None
 
@@ -97,7 +97,7 @@ def load_index(index_dir: Path) -> StoredIndex:
 
 
 def _load_folder(folder: Path) -> StoredIndex:
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest = _read_manifest(folder)
     if manifest.get("format") != FORMAT_VERSION:
         raise IndexMismatchError(folder.parent, f"index format {manifest.get('format')}")
     letters = {}
@@ -116,6 +116,10 @@ def _load_folder(folder: Path) -> StoredIndex:
         raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(sentences)} sentences, "
                          f"{len(sentence_vectors)} sentence vectors")
     return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors)
+
+
+def _read_manifest(folder: Path) -> dict:
+    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
 
 
 def _read_vectors(path: Path) -> np.ndarray:
