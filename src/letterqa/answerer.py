@@ -170,9 +170,9 @@ class Answerer:
                 return refusal
         x = features(query, ev)
         if self.trace is not None:
-            self.trace.append(x)
+            self.trace.append((x, query.english))
         if self.calibration is not None:
-            return None if self.calibration.answerable(x) else Refusal("not_relevant")
+            return None if self.calibration.answerable(x, query.english) else Refusal("not_relevant")
         floor = MIN_RELEVANCE_ENGLISH if query.english else MIN_RELEVANCE
         return None if ev.dense + ans.LEXICAL_WEIGHT * ev.coverage >= floor else Refusal("not_relevant")
 

@@ -9,7 +9,7 @@ is stored per model fingerprint.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .checks import CALIBRATION_FILE, FEATURES, Calibration, best_threshold, fit_logistic, save_calibration
@@ -17,6 +17,7 @@ from .errors import LetterQAError
 
 log = logging.getLogger(__name__)
 MAX_FALSE_REFUSAL = 0.05
+ENGLISH_MARGIN = 0.01      # below the lowest answerable English cosine seen, before an English question is refused
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Decision:
     answerable: bool
     x: tuple[float, ...] | None   # None: decided before the model (by a rule, or a letter-field answer)
     refused_before: bool       # refused by a rule before the model
+    english: bool = False
 
 
 def collect(engine, rows) -> list[Decision]:
@@ -38,43 +40,51 @@ def collect(engine, rows) -> list[Decision]:
         for row in rows:
             answerer.trace = []
             answer = engine.ask(row.question)
-            x = tuple(answerer.trace[-1]) if answerer.trace else None
+            x, english = (tuple(answerer.trace[-1][0]), answerer.trace[-1][1]) if answerer.trace else (None, False)
             refused_before = not answer.answered and (x is None or answer.reason != "not_relevant")
-            out.append(Decision(row.letter or "cross", row.answerable, x, refused_before))
+            out.append(Decision(row.letter or "cross", row.answerable, x, refused_before, english))
     finally:
         answerer.trace, answerer.calibration = None, saved
     return out
 
 
-def fit(decisions: list[Decision]) -> tuple[tuple[float, ...], float]:
-    """Weights and threshold from the decisions that reach the model."""
+def fit(decisions: list[Decision]) -> Calibration:
+    """The model from the decisions that reach it: the English shift first, then weights and threshold."""
+    import statistics
+
     used = [d for d in decisions if d.x is not None and not d.refused_before]
-    if len({d.answerable for d in used}) < 2:
+    zh = [d for d in used if d.answerable and not d.english]
+    en = [d for d in used if d.answerable and d.english]
+    shift = statistics.median(d.x[0] for d in zh) - statistics.median(d.x[0] for d in en) if zh and en else 0.0
+    typical = (statistics.median(d.x[1] for d in zh), statistics.median(d.x[2] for d in zh)) if zh else (0.5, 0.5)
+    floor = min(d.x[0] for d in en) - ENGLISH_MARGIN if en else 0.0
+    base = Calibration((), 0.5, english_shift=shift, typical_coverage=typical, english_floor=floor)
+    xs = [base.adjust(list(d.x), d.english) for d in used]
+    ys = [int(d.answerable) for d in used]
+    if len(set(ys)) < 2:
         raise LetterQAError("calibration needs answerable and unanswerable rows that reach the model: "
                             "give a test set with both (rows without gold_quote are unanswerable)")
-    xs, ys = [list(d.x) for d in used], [int(d.answerable) for d in used]
     weights = fit_logistic(xs, ys)
-    cal = Calibration(weights, 0.5)
-    probs = [cal.probability(x) for x in xs]
-    return weights, best_threshold(probs, ys, MAX_FALSE_REFUSAL)
+    cal = replace(base, weights=weights)
+    threshold = best_threshold([cal.probability(list(d.x), d.english) for d in used], ys, MAX_FALSE_REFUSAL)
+    return replace(cal, threshold=threshold)
 
 
 def cross_validate(decisions: list[Decision]) -> dict:
     """Leave one letter out: fit on the rest, decide that letter's rows. Refusal figures over all rows."""
     refused = []
     for group in sorted({d.group for d in decisions}):
-        train = [d for d in decisions if d.group != group]
-        weights, threshold = fit(train)
-        cal = Calibration(weights, threshold)
+        cal = fit([d for d in decisions if d.group != group])
         for d in decisions:
             if d.group == group:
-                r = d.refused_before or (d.x is not None and not cal.answerable(list(d.x)))
+                r = d.refused_before or (d.x is not None and not cal.answerable(list(d.x), d.english))
                 refused.append((d, r))
     return _rates(refused)
 
 
 def in_sample(decisions: list[Decision], cal: Calibration) -> dict:
-    return _rates([(d, d.refused_before or (d.x is not None and not cal.answerable(list(d.x)))) for d in decisions])
+    return _rates([(d, d.refused_before or (d.x is not None and not cal.answerable(list(d.x), d.english)))
+                   for d in decisions])
 
 
 def _rates(refused) -> dict:
@@ -90,8 +100,8 @@ def distribution(decisions: list[Decision], cal: Calibration) -> str:
     lines = ["P(answerable)   answerable  unanswerable"]
     used = [d for d in decisions if d.x is not None and not d.refused_before]
     for lo, hi in zip(bins, bins[1:]):
-        a = sum(1 for d in used if d.answerable and lo <= cal.probability(list(d.x)) < hi)
-        u = sum(1 for d in used if not d.answerable and lo <= cal.probability(list(d.x)) < hi)
+        a = sum(1 for d in used if d.answerable and lo <= cal.probability(list(d.x), d.english) < hi)
+        u = sum(1 for d in used if not d.answerable and lo <= cal.probability(list(d.x), d.english) < hi)
         lines.append(f"{lo:.1f}-{min(hi, 1.0):.1f}        {'#' * a:<12}{a:>3}  {'#' * u:<12}{u:>3}")
     lines.append(f"threshold {cal.threshold:.3f}")
     return "\n".join(lines)
@@ -107,8 +117,8 @@ def main_calibrate(settings, path, out: Path | None = None, embedder=None) -> st
         log.warning("%s: %s", path, problem)
     engine = Engine.open(settings, embedder=embedder)
     decisions = collect(engine, rows)
-    weights, threshold = fit(decisions)
-    cal = Calibration(weights, threshold, engine.embedder.fingerprint, Path(path).name)
+    cal = replace(fit(decisions), fingerprint=engine.embedder.fingerprint, source=Path(path).name)
+    weights = cal.weights
     target = out or Path(settings.index) / CALIBRATION_FILE
     save_calibration(cal, target)
     cv, fitted = cross_validate(decisions), in_sample(decisions, cal)
@@ -116,7 +126,7 @@ def main_calibrate(settings, path, out: Path | None = None, embedder=None) -> st
     return "\n".join([
         f"{len(rows)} rows, {sum(d.x is not None and not d.refused_before for d in decisions)} reach the model; "
         f"{sum(d.refused_before for d in decisions)} refused by the genre's rules first",
-        f"weights: {weights_text}",
+        f"weights: {weights_text}; English cosine shift {cal.english_shift:+.3f}, floor {cal.english_floor:.3f}",
         distribution(decisions, cal),
         f"held out by letter: refusal rate {cv['refusal_rate']:.1%}, false refusals {cv['false_refusal_rate']:.1%}",
         f"fitted on all rows: refusal rate {fitted['refusal_rate']:.1%}, false refusals "

@@ -114,30 +114,47 @@ RULES = (unstated, no_amount, kind_not_shown, planned_not_done, boilerplate_only
 
 # ---------------------------------------------------------------- the calibrated score
 
-FEATURES = ("dense", "coverage", "rare_coverage", "english", "dense_x_english", "bias")
+FEATURES = ("dense", "coverage", "rare_coverage", "bias")
 
 
 def features(query, ev: Evidence) -> list[float]:
-    """The numbers the answerability model weighs (see FEATURES)."""
-    english = 1.0 if query.english else 0.0
-    return [ev.dense, ev.coverage, ev.rare_coverage, english, ev.dense * english, 1.0]
+    """The numbers the answerability model weighs (see FEATURES), as the question's language gives them."""
+    return [ev.dense, ev.coverage, ev.rare_coverage, 1.0]
 
 
 @dataclass(frozen=True)
 class Calibration:
-    """Weights and threshold of the answerability model, for one embedding model."""
+    """Weights and threshold of the answerability model, for one embedding model.
+
+    English questions meet Chinese letters in a lower cosine band, and share no words with them. Rather
+    than learn a separate English boundary (a test set rarely has English questions the letters cannot
+    answer), an English question's cosine is shifted by the measured gap between the answerable English
+    and Chinese rows, and its word coverage is taken as typical for an answerable Chinese question.
+    """
 
     weights: tuple[float, ...]
     threshold: float
     fingerprint: str = ""
     source: str = ""            # the test set it was fitted on
+    english_shift: float = 0.0  # median cosine of answerable Chinese rows minus that of English ones
+    typical_coverage: tuple[float, float] = (0.5, 0.5)  # medians of coverage, rare_coverage (answerable Chinese)
+    english_floor: float = 0.0  # lowest cosine of an answerable English row, less a margin
 
-    def probability(self, x: list[float]) -> float:
-        z = sum(w * v for w, v in zip(self.weights, x))
+    def adjust(self, x: list[float], english: bool) -> list[float]:
+        if not english:
+            return list(x)
+        return [x[0] + self.english_shift, *self.typical_coverage, *x[3:]]
+
+    def probability(self, x: list[float], english: bool = False) -> float:
+        z = sum(w * v for w, v in zip(self.weights, self.adjust(x, english)))
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
-    def answerable(self, x: list[float]) -> bool:
-        return self.probability(x) >= self.threshold
+    def answerable(self, x: list[float], english: bool = False) -> bool:
+        # Off-topic English questions score as high as answerable ones once shifted; the floor is what
+        # tells them apart (measured: answerable English rows sit above it, "who won the World Cup" below).
+        if english and x[0] < self.english_floor:
+            return False
+        return self.probability(x, english) >= self.threshold
 
 
 def load_calibration(fingerprint: str, index_dir: Path | None) -> Calibration | None:
@@ -149,7 +166,9 @@ def load_calibration(fingerprint: str, index_dir: Path | None) -> Calibration | 
             continue
         entry = data.get(fingerprint)
         if entry and len(entry.get("weights", [])) == len(FEATURES):
-            return Calibration(tuple(entry["weights"]), float(entry["threshold"]), fingerprint, entry.get("source", ""))
+            return Calibration(tuple(entry["weights"]), float(entry["threshold"]), fingerprint, entry.get("source", ""),
+                               float(entry.get("english_shift", 0.0)),
+                               tuple(entry.get("typical_coverage", (0.5, 0.5))), float(entry.get("english_floor", 0.0)))
     return None
 
 
@@ -160,7 +179,10 @@ def save_calibration(cal: Calibration, path: Path) -> None:
     except (OSError, ValueError):
         data = {}
     data[cal.fingerprint] = {"weights": [round(w, 5) for w in cal.weights], "threshold": round(cal.threshold, 4),
-                             "features": list(FEATURES), "source": cal.source}
+                             "features": list(FEATURES), "source": cal.source,
+                             "english_shift": round(cal.english_shift, 4),
+                             "typical_coverage": [round(v, 4) for v in cal.typical_coverage],
+                             "english_floor": round(cal.english_floor, 4)}
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
