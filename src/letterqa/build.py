@@ -17,6 +17,7 @@ from .errors import BadLetterError, EmptyCorpusError, LetterQAError
 from .lexical import tokenize
 from .read import SUPPORTED_SUFFIXES, read_letter
 from .records import Chunk, Letter
+from .search import search_manifest, write_search_files
 from .sections import CHUNKER_VERSION, split_sections, split_sentences
 
 log = logging.getLogger(__name__)
@@ -252,9 +253,12 @@ def _write(parts: list[_Part], settings: Settings, embedder, old) -> None:
                 "settings": {"max_chunk_chars": settings.max_chunk_chars},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks),
                 "sentences": int(sum(len(s) for s in spans))}
+    vectors = np.concatenate([p.vectors for p in parts])
+    sentence_vectors = np.concatenate([p.sentence_vectors for p in parts])
+    manifest.update(search_manifest(settings, len(vectors), len(sentence_vectors)))
     store.write_build(settings.index, manifest, [p.letter for p in parts], chunks, tokens,
-                      np.concatenate([p.vectors for p in parts]), np.concatenate(spans),
-                      np.concatenate([p.sentence_vectors for p in parts]))
+                      vectors, np.concatenate(spans), sentence_vectors,
+                      extra=lambda folder: write_search_files(folder, manifest, tokens, vectors, sentence_vectors, old))
 
 
 def add_letters(settings: Settings, paths: list[Path], embedder=None,

@@ -1,8 +1,9 @@
 """The index on disk: a folder of plain files, swapped in whole.
 
     index/CURRENT                 the name of the live build folder (replaced atomically)
-    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, letters.jsonl,
-                                  sentences.npy, sentence_vectors.faiss
+    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, tokens.jsonl, letters.jsonl,
+                                  sentences.npy, sentence_vectors.faiss, bm25/, and *.ivf.faiss
+                                  for a large index (see vectors.py)
 
 A build is written into a new folder and only then named in CURRENT (write a temp file, fsync,
 os.replace), so a reader never sees half an index and a crash mid-build leaves the old one live.
@@ -17,13 +18,16 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .errors import IndexMismatchError, LetterQAError, NoIndexError
 from .records import Chunk, Letter
+from .vectors import open_dense, write_flat
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class StoredIndex:
     vectors: np.ndarray
     sentences: np.ndarray
     sentence_vectors: np.ndarray
+    dense: dict | None = None  # vectors.DenseIndex by file stem: the FAISS side, loaded once
 
     def __post_init__(self):
         rows = self.sentences[:, 0] if len(self.sentences) else np.zeros(0, int)
@@ -107,36 +112,44 @@ def _load_folder(folder: Path) -> StoredIndex:
     chunks, tokens = [], []
     for row, line in enumerate(_lines(folder / "chunks.jsonl")):
         rec = json.loads(line)
-        tokens.append(rec.pop("tokens"))
+        tokens.append(rec.pop("tokens", None))  # only older builds keep tokens in chunks.jsonl
         chunks.append(Chunk(chunk_id=row, path=tuple(rec.pop("path")), **rec))
-    vectors = _read_vectors(folder / "vectors.faiss")
+    if (folder / TOKENS).exists():
+        tokens = LazyTokens(folder / TOKENS)
+    dense = open_dense(folder, manifest)
+    vectors, sentence_vectors = dense["vectors"].vectors, dense["sentence_vectors"].vectors
     sentences = np.load(folder / "sentences.npy")
-    sentence_vectors = _read_vectors(folder / "sentence_vectors.faiss")
     if len(chunks) != len(vectors) or len(sentences) != len(sentence_vectors):
         raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(sentences)} sentences, "
                          f"{len(sentence_vectors)} sentence vectors")
-    return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors)
+    return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors, dense)
+
+
+TOKENS = "tokens.jsonl"
+
+
+class LazyTokens(Sequence):
+    """Each chunk's BM25 tokens, read from tokens.jsonl on first use: serving never needs them
+    (BM25 is saved with the index), only a build that reuses a letter does."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._rows: list[list[str]] | None = None
+
+    def _all(self) -> list[list[str]]:
+        if self._rows is None:
+            self._rows = [json.loads(line) for line in _lines(self._path)]
+        return self._rows
+
+    def __getitem__(self, i):
+        return self._all()[i]
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 def _read_manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-
-
-def _read_vectors(path: Path) -> np.ndarray:
-    import faiss
-
-    flat = faiss.read_index(str(path))
-    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), "float32")
-    return np.asarray(vectors, dtype="float32")
-
-
-def _write_vectors(path: Path, vectors: np.ndarray, dim: int) -> None:
-    import faiss
-
-    flat = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
-    faiss.write_index(flat, str(path))
 
 
 def _lines(path: Path):
@@ -160,18 +173,24 @@ def check_compatible(manifest: dict, index_dir: Path, *, model: str, fingerprint
 
 def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: list[Chunk],
                 tokens: list[list[str]], vectors: np.ndarray, sentences: np.ndarray,
-                sentence_vectors: np.ndarray) -> Path:
-    """Write a complete build folder, then make it the live one. Returns the folder."""
+                sentence_vectors: np.ndarray, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a complete build folder, then make it the live one. Returns the folder.
+
+    `extra(folder)` writes the search files derived from these (BM25, IVF) into it before the manifest.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir()
-    _write_vectors(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
-    _write_vectors(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
+    write_flat(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
+    write_flat(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
     np.save(tmp / "sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3))
     _write_jsonl(tmp / "letters.jsonl", (dataclasses.asdict(x) for x in letters))
-    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c, t) for c, t in zip(chunks, tokens)))
+    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+    _write_jsonl(tmp / TOKENS, tokens)
+    if extra is not None:
+        extra(tmp)
     _write_json(tmp / "manifest.json", manifest)
     _fsync_dir(tmp)
     os.replace(tmp, folder)
@@ -180,10 +199,9 @@ def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: 
     return folder
 
 
-def _chunk_record(chunk: Chunk, tokens: list[str]) -> dict:
+def _chunk_record(chunk: Chunk) -> dict:
     rec = dataclasses.asdict(chunk)
     del rec["chunk_id"]  # the row number is the id
-    rec["tokens"] = tokens
     return rec
 
 
