@@ -40,6 +40,7 @@ def ann_settings(n: int) -> dict | None:
     if n < ANN_MIN_VECTORS:
         return None
     nlist = 1 << round(math.log2(4 * math.sqrt(n)))  # the usual 4·sqrt(n), a power of two
+    nlist = max(1, min(nlist, n // 39))  # faiss wants 39 training points a list
     return {"kind": "ivf_flat", "nlist": nlist, "nprobe": NPROBE, "metric": "inner_product"}
 
 
@@ -69,7 +70,6 @@ def write_ann(folder: Path, manifest: dict, vectors: dict[str, np.ndarray], old=
         else:
             index.is_trained = True
         index.add(x)
-        index.own_fields = True
         faiss.write_index(index, str(folder / f"{name}.ivf.faiss"))
 
 
