@@ -5,6 +5,7 @@ blur word boundaries. Using both lets either one carry a match.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -24,20 +25,28 @@ STOPWORDS = frozenset(
 )
 
 
+@functools.cache
 def _jieba():
     import jieba
 
-    jieba.setLogLevel(logging.WARNING)
+    jieba.setLogLevel(logging.WARNING)  # once: it walks the logging handlers each time
     return jieba
 
 
 def tokenize(text: str) -> list[str]:
     """Lower-cased jieba search-mode words and CJK bigrams, without punctuation or stopwords."""
+    return list(_tokenize(text))
+
+
+# The answer stage tokenises the sentences of the top passages on every question, and the same
+# passages come up again and again: a cache spares jieba most of that.
+@functools.lru_cache(maxsize=8192)
+def _tokenize(text: str) -> tuple[str, ...]:
     words = [w.strip().lower() for w in _jieba().lcut_for_search(text)]
     tokens = [w for w in words if w and _KEEP.search(w) and w not in STOPWORDS]
     for run in _CJK_RUN.findall(text):
         tokens.extend("#" + run[i : i + 2] for i in range(len(run) - 1))
-    return tokens
+    return tuple(tokens)
 
 
 class LexicalIndex:
