@@ -116,7 +116,7 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
         embedder = _embed(parts, settings, embedder, report, progress)
-        if _up_to_date(parts, old, report):
+        if _up_to_date(parts, old, report) and _same_backend(old, settings):
             log.info("the index is up to date: nothing written")
         else:
             _write(parts, settings, embedder, old)
@@ -178,6 +178,11 @@ def _up_to_date(parts: list[_Part], old, report: BuildReport) -> bool:
         return False
     now = [(p.letter.source, p.letter.letter_id) for p in parts]
     return now == [(e["source"], e["letter_id"]) for e in old.manifest["letters"]]
+
+
+def _same_backend(old: store.StoredIndex, settings: Settings) -> bool:
+    """False when the settings move the index to another backend: the manifest must then be rewritten."""
+    return (old.manifest.get("backend") or {"kind": "faiss", "uri": ""}) == search_manifest(settings, 0, 0)["backend"]
 
 
 def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:
