@@ -99,10 +99,12 @@ def rss_mb() -> tuple[float, float]:
 
 # ---------------------------------------------------------------- in the serving process
 
-def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bool) -> dict:
+def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bool, merged: bool) -> dict:
     """Load the model and the index as a server does, answer questions, add one letter."""
     from letterqa.model import load_embedder
 
+    if merged:
+        engine_on_searcher_idf()
     out = {}
     started = time.perf_counter()
     embedder = load_embedder(DEFAULT_MODEL, default_cache_dir())
@@ -133,6 +135,29 @@ def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bo
     if throughput:
         out.update(build_throughput(embedder))
     return out
+
+
+def engine_on_searcher_idf() -> None:
+    """The engine as it will be after the merge: coverage weighs words by `Searcher.idf` (bm25s's own,
+    memory-mapped) instead of a table built from every chunk's tokens at load.
+
+    Until engine.py and answer.py switch, this is done from outside: `Engine._use` takes the
+    searcher's idf, and `answer.coverage` is handed only the question's entries plus the largest idf
+    (all it reads), instead of iterating the whole vocabulary for its maximum on every sentence.
+    """
+    from letterqa import answer, engine
+    from letterqa.search import Searcher
+
+    def use(self, stored):
+        self.stored, self.searcher = stored, Searcher(stored)
+        self.idf = self.searcher.idf
+
+    def coverage(question_tokens, sentence_tokens, idf, _inner=answer.coverage):
+        if hasattr(idf, "max"):
+            idf = {t: v for t in set(question_tokens) if (v := idf.get(t)) is not None} | {"\0max": idf.max()}
+        return _inner(question_tokens, sentence_tokens, idf)
+
+    engine.Engine._use, answer.coverage = use, coverage
 
 
 def add_one(settings, embedder) -> dict:
@@ -179,6 +204,7 @@ def peers(corpus: Path, n_questions: int, seed: int) -> dict:
     from letterqa.lexical import LexicalIndex, tokenize
     from letterqa.model import load_embedder
 
+    faiss.omp_set_num_threads(1)  # as letterqa's search does: threads only fight the model's on 2 cores
     embedder = load_embedder(DEFAULT_MODEL, default_cache_dir())
     texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
     pieces = [t[i : i + 300] for t in texts for i in range(0, len(t), 300)]  # fixed 300-character chunks
@@ -252,7 +278,7 @@ def run_size(passages: int, args, first: bool) -> dict:
 
 def child(flag: str, index: Path, corpus: Path, args, throughput: bool) -> dict:
     cmd = [sys.executable, __file__, flag, str(index), "--corpus", str(corpus), "--questions", str(args.questions),
-           "--seed", str(args.seed)] + (["--throughput"] if throughput else [])
+           "--seed", str(args.seed)] + (["--throughput"] if throughput else []) + (["--as-is"] if args.as_is else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -298,19 +324,21 @@ def main(argv=None) -> int:
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tmp", default=None, help="where the temporary corpora and indexes go")
+    parser.add_argument("--as-is", action="store_true", dest="as_is",
+                        help="serve with engine.py as it is (its own idf table) instead of on Searcher.idf")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--peers", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--throughput", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        print(json.dumps(serve(args.serve, args.corpus, args.questions, args.seed, args.throughput)))
+        print(json.dumps(serve(args.serve, args.corpus, args.questions, args.seed, args.throughput, not args.as_is)))
         return 0
     if args.peers:
         print(json.dumps(peers(args.corpus, args.questions, args.seed)))
         return 0
     print(f"# bench_scale {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} "
-          f"· python {sys.version.split()[0]}", flush=True)
+          f"· python {sys.version.split()[0]} · engine {'as is' if args.as_is else 'on Searcher.idf'}", flush=True)
     rows = []
     for i, size in enumerate(int(s) for s in args.sizes.split(",")):
         t = time.perf_counter()
