@@ -106,7 +106,8 @@ class DenseIndex:
         vectors = map_flat(folder / f"{name}.faiss")
         ann = None
         if params and (folder / f"{name}.ivf.faiss").exists():
-            ann = faiss.read_index(str(folder / f"{name}.ivf.faiss"))
+            # memory-mapped: the lists a question probes are read from disk, the rest never are
+            ann = faiss.read_index(str(folder / f"{name}.ivf.faiss"), faiss.IO_FLAG_MMAP)
         return cls(vectors, ann, int((params or {}).get("nprobe", NPROBE)))
 
     def __len__(self) -> int:
