@@ -44,9 +44,11 @@ class Int8Embedder:
         import torch
 
         self._base = base
-        model = base._model
-        model[0].auto_model = torch.ao.quantization.quantize_dynamic(model[0].auto_model, {torch.nn.Linear},
-                                                                     dtype=torch.qint8)
+        module = base._model[0]
+        # sentence-transformers 5 runs `module.model` (`auto_model` is an older alias): swap the one forward uses
+        attr = "model" if isinstance(getattr(module, "model", None), torch.nn.Module) else "auto_model"
+        setattr(module, attr, torch.ao.quantization.quantize_dynamic(getattr(module, attr), {torch.nn.Linear},
+                                                                    dtype=torch.qint8))
         self.name, self.dim, self.fingerprint = base.name, base.dim, base.fingerprint + "-int8dyn"
 
     def encode_queries(self, texts):
@@ -126,7 +128,10 @@ def speed(embedder, texts_per_kind: int) -> None:
     print(f"| int8 dynamic quantisation, sorted by length, batch 16 | {r[0]:.1f} | {r[1]:.1f} |", flush=True)
 
 
-def quality(embedder, out: Path) -> None:
+VARIANTS = ("today", "no-sentences", "ivf", "milvus", "int8")
+
+
+def quality(embedder, out: Path, variants=VARIANTS) -> None:
     from letterqa import search
     from letterqa.evaluate import main_eval
 
@@ -139,26 +144,31 @@ def quality(embedder, out: Path) -> None:
         letterqa.build_index(base, embedder=embedder)
 
         def run(label, settings, emb=embedder):
+            if label.split(":")[0] not in variants:
+                return
+            label = label.split(": ", 1)[1]
             t = time.perf_counter()
             ev = main_eval(settings, qa, tmp / "report", mode="hybrid", k=10, progress=False, embedder=emb)
             m = ev.results[0].metrics
             rows.append((label, m, time.perf_counter() - t))
             print(f"{label}: {summary(m)}", flush=True)
 
-        run("float32 model, FAISS exact (today)", base)
+        run("today: float32 model, FAISS exact (today)", base)
         no_sentences(search)
-        run("retrieval without sentence vectors (answers still use them)", base)
+        run("no-sentences: retrieval without sentence vectors (answers still use them)", base)
         no_sentences(search, undo=True)
         ivf = copy_index(base, tmp / "ivf")
         force_ivf(ivf.index)
-        run("FAISS with IVF forced on (nlist by size, nprobe 32)", ivf)
-        lite = copy_index(base, tmp / "milvus").but(backend="milvus", milvus_uri=str(tmp / "milvus.db"))
-        letterqa.build_index(lite, embedder=embedder)  # rewrites the manifest only: nothing is embedded
-        run("Milvus Lite backend", lite)
-        int8 = Int8Embedder(embedder)
-        q8 = letterqa.Settings(corpus=corpus, index=tmp / "int8")
-        letterqa.build_index(q8, embedder=int8)
-        run("int8 dynamic quantisation (index and questions)", q8, int8)
+        run("ivf: FAISS with IVF forced on (nlist by size, nprobe 32)", ivf)
+        if "milvus" in variants:
+            lite = copy_index(base, tmp / "milvus").but(backend="milvus", milvus_uri=str(tmp / "milvus.db"))
+            letterqa.build_index(lite, embedder=embedder)  # rewrites the manifest only: nothing is embedded
+            run("milvus: Milvus Lite backend", lite)
+        if "int8" in variants:
+            int8 = Int8Embedder(embedder)
+            q8 = letterqa.Settings(corpus=corpus, index=tmp / "int8")
+            letterqa.build_index(q8, embedder=int8)
+            run("int8: int8 dynamic quantisation (index and questions)", q8, int8)
     print("\n| variant | hit@1 | hit@5 | MRR@10 | keyword accuracy | eval time |\n|---|---:|---:|---:|---:|---:|")
     for label, m, seconds in rows:
         print(f"| {label} | {fmt(m, 'hit@1')} | {fmt(m, 'hit@5')} | {fmt(m, 'mrr@10')} | "
@@ -215,6 +225,7 @@ def main(argv=None) -> int:
     parser.add_argument("--quality", action="store_true")
     parser.add_argument("--texts", type=int, default=600, help="texts of each kind timed")
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()))
+    parser.add_argument("--variants", default=",".join(VARIANTS), help="quality variants: " + ", ".join(VARIANTS))
     args = parser.parse_args(argv)
     from letterqa.model import load_embedder
 
@@ -223,7 +234,7 @@ def main(argv=None) -> int:
     if args.speed or not args.quality:
         speed(embedder, args.texts)
     if args.quality or not args.speed:
-        quality(load_embedder(DEFAULT_MODEL, default_cache_dir()), args.out)
+        quality(load_embedder(DEFAULT_MODEL, default_cache_dir()), args.out, args.variants.split(","))
     return 0
 
 

@@ -199,13 +199,12 @@ def build_throughput(embedder, letters: int = 8) -> dict:
 
 def peers(corpus: Path, n_questions: int, seed: int) -> dict:
     """The same questions through a plain LangChain-style pipeline and through bm25s alone."""
-    import faiss
-
     from letterqa.lexical import LexicalIndex, tokenize
     from letterqa.model import load_embedder
 
-    faiss.omp_set_num_threads(1)  # as letterqa's search does: threads only fight the model's on 2 cores
     embedder = load_embedder(DEFAULT_MODEL, default_cache_dir())
+    faiss = vectors.faiss_module()  # after torch, as letterqa does (see faiss_module)
+    faiss.omp_set_num_threads(1)  # as letterqa's search does: threads only fight the model's on 2 cores
     texts = [p.read_text(encoding="utf-8") for p in sorted(corpus.glob("*.txt"))]
     pieces = [t[i : i + 300] for t in texts for i in range(0, len(t), 300)]  # fixed 300-character chunks
     flat = faiss.IndexFlatIP(384)
@@ -240,8 +239,7 @@ def ann_check(index: Path, seed: int) -> dict:
     ivf = stored.dense["sentence_vectors"].ann
     built_here = ivf is None
     if built_here:  # below the size the build uses IVF at: build one here to compare
-        import faiss
-
+        faiss = vectors.faiss_module()
         ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(x.shape[1]), x.shape[1], params["nlist"], faiss.METRIC_INNER_PRODUCT)
         ivf.train(x[np.random.default_rng(seed).choice(len(x), min(len(x), 64 * params["nlist"]), replace=False)])
         ivf.add(x)

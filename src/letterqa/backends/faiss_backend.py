@@ -6,7 +6,7 @@ import logging
 import numpy as np
 
 from ..lexical import LexicalIndex
-from ..vectors import DenseIndex
+from ..vectors import DenseIndex, faiss_module
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +15,7 @@ class FaissBackend:
     """Opens what the build wrote (memory-mapped); an index written before bm25/ existed is indexed once."""
 
     def __init__(self, stored):
-        import faiss
-
+        faiss = faiss_module()
         # One question at a time is searched: threads only fight the model's on a few cores.
         faiss.omp_set_num_threads(1)
         self.stored = stored
