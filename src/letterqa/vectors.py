@@ -21,10 +21,11 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# Below this many vectors, exact search is cheap enough (bench_scale: 1.1 ms at 24k chunk vectors,
-# about a tenth of the query's own encode); above, it grows linearly (14 ms at 140k) and IVF does
-# not (under 1.5 ms at recall@10 >= 0.99).
-ANN_MIN_VECTORS = 30_000
+# Below this many vectors exact search is cheap: one thread, 0.9 ms at 10k vectors, 3.5 ms at 30k,
+# 18 ms at 100k (measured by hand, faiss knn). bench_scale measured IVF at 0.3-2.6 ms with
+# recall@10 0.995-1.000 against exact from 1.5k to 145k sentence vectors, and exact at 27-32 ms
+# already at 14.5k on the loaded machine: so IVF from 10k on.
+ANN_MIN_VECTORS = 10_000
 # nprobe for recall@10 >= 0.99 against exact search, measured by bench_scale on each size.
 NPROBE = 32
 TRAIN_PER_LIST = 64          # training points per IVF list (faiss warns below 39)
