@@ -8,7 +8,7 @@
     bm25/                                          bm25s's own saved index (see lexical.py)
 
 Search takes `allowed` chunk or sentence ids (the engine's filters) and turns them into a FAISS ID
-selector, so a filtered question costs no more than an unfiltered one.
+selector, so a filter applies inside the search rather than to a list cut short before it.
 """
 from __future__ import annotations
 
@@ -62,7 +62,6 @@ def ann_settings(n: int) -> dict | None:
 def write_flat(path: Path, vectors: np.ndarray, dim: int) -> None:
     """An exact inner-product index: the file format of the vectors themselves."""
     faiss = faiss_module()
-
     flat = faiss.IndexFlatIP(dim)
     if len(vectors):
         flat.add(np.ascontiguousarray(vectors, dtype="float32"))
@@ -72,7 +71,6 @@ def write_flat(path: Path, vectors: np.ndarray, dim: int) -> None:
 def write_ann(folder: Path, manifest: dict, vectors: dict[str, np.ndarray], old=None) -> None:
     """The IVF files the manifest's "ann" asks for; centroids are reused from `old` when they fit."""
     faiss = faiss_module()
-
     for name, params in (manifest.get("ann") or {}).items():
         if not params:
             continue
@@ -91,7 +89,6 @@ def write_ann(folder: Path, manifest: dict, vectors: dict[str, np.ndarray], old=
 def _reusable_quantizer(old, name: str, params: dict):
     """The old build's trained centroids, when it had IVF with as many lists: adding is then all a build does."""
     faiss = faiss_module()
-
     dense = getattr(old, "dense", None)
     ann = dense.get(name).ann if dense else None
     if ann is None or ann.nlist != params["nlist"]:
@@ -117,7 +114,6 @@ class DenseIndex:
     def open(cls, folder: Path, name: str, params: dict | None) -> "DenseIndex":
         """Map `name`.faiss (no copy, no rebuild), and read its IVF file if the manifest has one."""
         faiss = faiss_module()
-
         vectors = map_flat(folder / f"{name}.faiss")
         ann = None
         if params and (folder / f"{name}.ivf.faiss").exists():
@@ -136,7 +132,6 @@ class DenseIndex:
         if self.ann is None or (allowed is not None and len(allowed) <= EXACT_BELOW):
             return _exact(self.vectors, q, k, allowed)
         faiss = faiss_module()
-
         nprobe, sel = self.nprobe, None
         if allowed is not None:  # the allowed vectors are spread over the lists: probe more of them
             nprobe = min(self.ann.nlist, math.ceil(nprobe * len(self) / len(allowed)))
@@ -149,7 +144,6 @@ class DenseIndex:
 def _exact(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
     """Exhaustive search with faiss's own kernel: no index to build, no BLAS threads for one query."""
     faiss = faiss_module()
-
     x = vectors if allowed is None else vectors[allowed]
     ids = faiss.knn(np.asarray(q, dtype="float32").reshape(1, -1), x, k, metric=faiss.METRIC_INNER_PRODUCT)[1][0]
     ids = ids[ids >= 0]
@@ -164,7 +158,6 @@ def map_flat(path: Path) -> np.ndarray:
     is checked against it.
     """
     faiss = faiss_module()
-
     flat = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
     n, d = int(flat.ntotal), int(flat.d)
     if n == 0:
@@ -179,7 +172,6 @@ def map_flat(path: Path) -> np.ndarray:
 def _selector(allowed: np.ndarray, n: int):
     """A bitmap ID selector over n ids (one bit per id: cheap to test, cheap to build)."""
     faiss = faiss_module()
-
     bits = np.zeros(n, dtype=bool)
     bits[allowed] = True
     packed = np.packbits(bits, bitorder="little")
