@@ -17,6 +17,7 @@ from .errors import BadLetterError, EmptyCorpusError, LetterQAError
 from .lexical import tokenize
 from .read import SUPPORTED_SUFFIXES, read_letter
 from .records import Chunk, Letter
+from .search import search_manifest, write_search_files
 from .sections import CHUNKER_VERSION, split_sections, split_sentences
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         if not parts:
             raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
         embedder = _embed(parts, settings, embedder, report, progress)
-        if _up_to_date(parts, old, report):
+        if _up_to_date(parts, old, report) and _same_backend(old, settings):
             log.info("the index is up to date: nothing written")
         else:
             _write(parts, settings, embedder, old)
@@ -177,6 +178,11 @@ def _up_to_date(parts: list[_Part], old, report: BuildReport) -> bool:
         return False
     now = [(p.letter.source, p.letter.letter_id) for p in parts]
     return now == [(e["source"], e["letter_id"]) for e in old.manifest["letters"]]
+
+
+def _same_backend(old: store.StoredIndex, settings: Settings) -> bool:
+    """False when the settings move the index to another backend: the manifest must then be rewritten."""
+    return (old.manifest.get("backend") or {"kind": "faiss", "uri": ""}) == search_manifest(settings, 0, 0)["backend"]
 
 
 def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:
@@ -252,9 +258,12 @@ def _write(parts: list[_Part], settings: Settings, embedder, old) -> None:
                 "settings": {"max_chunk_chars": settings.max_chunk_chars},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks),
                 "sentences": int(sum(len(s) for s in spans))}
+    vectors = np.concatenate([p.vectors for p in parts])
+    sentence_vectors = np.concatenate([p.sentence_vectors for p in parts])
+    manifest.update(search_manifest(settings, len(vectors), len(sentence_vectors)))
     store.write_build(settings.index, manifest, [p.letter for p in parts], chunks, tokens,
-                      np.concatenate([p.vectors for p in parts]), np.concatenate(spans),
-                      np.concatenate([p.sentence_vectors for p in parts]))
+                      vectors, np.concatenate(spans), sentence_vectors,
+                      extra=lambda folder: write_search_files(folder, manifest, tokens, vectors, sentence_vectors, old))
 
 
 def add_letters(settings: Settings, paths: list[Path], embedder=None,

@@ -17,7 +17,8 @@ log = logging.getLogger("letterqa")
 def _settings(args) -> Settings:
     return Settings().but(corpus=args.corpus, index=args.index, model=args.model,
                           max_chunk_chars=getattr(args, "max_chunk_chars", None),
-                          mode=_mode(args), k=getattr(args, "k", None))
+                          mode=_mode(args), k=getattr(args, "k", None), backend=getattr(args, "backend", None),
+                          milvus_uri=getattr(args, "milvus_uri", None))
 
 
 def _mode(args) -> str | None:
@@ -119,6 +120,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--index", type=Path, help="index folder (default ./index)")
     common.add_argument("--model", help="sentence-transformers model name or folder (default: the bundled e5-small)")
     common.add_argument("--max-chunk-chars", type=int, dest="max_chunk_chars", help="cut longer sections")
+    common.add_argument("--backend", choices=("faiss", "milvus"), help="where `build` puts the search side (default faiss)")
+    common.add_argument("--milvus-uri", dest="milvus_uri", help="Milvus Lite file (x.db) or server URI (http://host:19530)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
     p = argparse.ArgumentParser(prog="letterqa", description="Ask questions of official reply letters (答复函).")
     sub = p.add_subparsers(dest="command", required=True)

@@ -27,6 +27,8 @@ class Settings:
     k: int = 5                          # passages returned per question
     mode: str = "hybrid"                # dense | lexical | hybrid
     batch_size: int = 16
+    backend: str = "faiss"              # faiss (embedded, default) | milvus: where vectors and BM25 are searched
+    milvus_uri: str = ""                # milvus: a Milvus Lite file (…/x.db) or a server (http://host:19530)
     max_file_mb: float = 20.0           # larger files are refused by `add`
     # Below these the letters are said not to answer. Measured (README, "Refusals"): Chinese
     # questions with nothing in the letters scored 0.835-0.881, answerable ones 0.859 and up;

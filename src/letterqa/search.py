@@ -1,40 +1,52 @@
-"""Retrieval over a loaded index: dense (FAISS inner product), lexical (BM25), or both fused."""
+"""Retrieval over a loaded index: dense (passage ⊕ best sentence), lexical (BM25), or both fused.
+
+Where candidates come from is an index backend (backends/): FAISS + bm25s files in the build folder
+(the default), or a Milvus collection. Scoring the candidates and fusing the two lists happens here,
+the same for both, from the vectors the build folder holds.
+"""
 from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 
 import numpy as np
 
+from .backends import backend_record, open_backend
 from .lexical import LexicalIndex
 from .records import Hit
 from .store import StoredIndex
+from .vectors import ann_settings, write_ann
 
 log = logging.getLogger(__name__)
 
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant; it damps the weight of rank 1 vs rank 2
+SCORE_ALL_BELOW = 2048  # a filter this narrow (a letter, a sender's few) is scored whole, exactly
 
 
 class Searcher:
-    """Both retrievers over one StoredIndex; built once per loaded index."""
+    """Both retrievers over one StoredIndex; opened once per loaded index (nothing is rebuilt)."""
 
     def __init__(self, stored: StoredIndex):
-        import faiss
-
         self.stored = stored
-        self._chunk_index = _flat(faiss, stored.vectors)
-        self._sentence_index = _flat(faiss, stored.sentence_vectors)
-        self._lexical = LexicalIndex(stored.tokens)
+        self.backend = open_backend(stored)
+
+    @property
+    def idf(self):
+        """token -> BM25 idf over the index's passages (a Mapping; `.max()` is the largest)."""
+        return self.backend.idf
 
     def search(self, question: str, qvec: np.ndarray | None, n: int, mode: str = "hybrid",
                rows: np.ndarray | None = None) -> list[Hit]:
         """The top n hits for a question; `rows` limits the search to some chunks (filters)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
+        if rows is not None:
+            rows = np.unique(np.asarray(rows, dtype=np.int64))
         pool = max(n * 4, 50)  # fuse over deeper lists than we return, so a rank-8 chunk can rise
         dense = self._dense(qvec, pool, rows) if mode != "lexical" else []
-        lexical = self._lexical_hits(question, pool, rows) if mode != "dense" else []
+        lexical = self.backend.lexical(question, pool, rows) if mode != "dense" else []
         if mode == "dense":
             return [self._hit(r, s, dense_rank=i) for i, (r, s) in enumerate(dense[:n])]
         if mode == "lexical":
@@ -48,37 +60,26 @@ class Searcher:
         (a figure, a target) that a long passage dilutes. Measured on the test set, the mean
         beats either alone, most of all on English questions.
         """
-        rows = np.asarray(rows, dtype=int)
+        rows = np.asarray(rows, dtype=np.int64)
         st = self.stored
-        best = np.array([float(np.max(st.sentence_vectors[st.sentence_rows(r)] @ qvec)) for r in rows])
-        return (st.vectors[rows] @ qvec + best) / 2
+        ids, owner = sentence_ids(st, rows)
+        own = st.vectors[rows] @ qvec
+        best = own.copy()  # a chunk without sentences (none are written so) counts its own cosine twice
+        if len(ids):
+            best[np.unique(owner)] = -np.inf
+            np.maximum.at(best, owner, st.sentence_vectors[ids] @ qvec)
+        return (own + best) / 2
 
     def _dense(self, qvec, n, rows) -> list[tuple[int, float]]:
-        if rows is None:
-            rows = self._dense_candidates(qvec, n)
-        if len(rows) == 0:
+        if rows is not None and len(rows) <= max(n, SCORE_ALL_BELOW):
+            candidates = rows
+        else:
+            candidates = self.backend.dense_candidates(qvec, n, rows)
+        if len(candidates) == 0:
             return []
-        scores = self.dense_scores(qvec, rows)
-        order = np.argsort(-scores)[:n]
-        return [(int(rows[i]), float(scores[i])) for i in order]
-
-    def _dense_candidates(self, qvec, n) -> np.ndarray:
-        """Chunks near the question by their own vector or by one of their sentences."""
-        q = qvec.reshape(1, -1).astype("float32")
-        found = set()
-        if self._chunk_index.ntotal:
-            found.update(self._chunk_index.search(q, min(n, self._chunk_index.ntotal))[1][0].tolist())
-        if self._sentence_index.ntotal:
-            ids = self._sentence_index.search(q, min(2 * n, self._sentence_index.ntotal))[1][0]
-            found.update(self.stored.sentences[ids[ids >= 0], 0].tolist())
-        found.discard(-1)
-        return np.array(sorted(found), dtype=int)
-
-    def _lexical_hits(self, question, n, rows) -> list[tuple[int, float]]:
-        if rows is None:
-            return self._lexical.search(question, n)
-        allowed = set(int(r) for r in rows)
-        return [(r, s) for r, s in self._lexical.search(question, self._lexical.size) if r in allowed][:n]
+        scores = self.dense_scores(qvec, candidates)
+        order = np.argsort(-scores, kind="stable")[:n]
+        return [(int(candidates[i]), float(scores[i])) for i in order]
 
     def _fuse(self, dense, lexical, n) -> list[Hit]:
         """Reciprocal-rank fusion: scale-free, so BM25 and cosine need no common calibration."""
@@ -95,22 +96,38 @@ class Searcher:
         return Hit(self.stored.chunks[row], float(score), dense_rank, lexical_rank)
 
 
-def _flat(faiss, vectors: np.ndarray):
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype="float32"))
-    return index
+def sentence_ids(stored: StoredIndex, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sentence rows of some chunk rows, and for each the position of its chunk in `rows`."""
+    starts = stored.sentence_offsets[rows]
+    counts = stored.sentence_offsets[rows + 1] - starts
+    owner = np.repeat(np.arange(len(rows)), counts)
+    first = np.cumsum(counts) - counts  # where each chunk's run begins in the output
+    return np.repeat(starts, counts) + np.arange(int(counts.sum())) - np.repeat(first, counts), owner
+
+
+def search_manifest(settings, n_vectors: int, n_sentence_vectors: int) -> dict:
+    """What the manifest records about search: the ANN parameters per vector file, and the backend."""
+    return {"ann": {"vectors": ann_settings(n_vectors), "sentence_vectors": ann_settings(n_sentence_vectors)},
+            "backend": backend_record(settings)}
+
+
+def write_search_files(folder: Path, manifest: dict, tokens, vectors: np.ndarray, sentence_vectors: np.ndarray,
+                       old: StoredIndex | None = None) -> None:
+    """BM25 and, for a large index, IVF files, written with the build so that loading never rebuilds them."""
+    LexicalIndex.from_tokens(list(tokens)).save(Path(folder) / "bm25")
+    write_ann(Path(folder), manifest, {"vectors": vectors, "sentence_vectors": sentence_vectors}, old)
 
 
 def filter_rows(stored: StoredIndex, sender: str | None = None, year: int | str | None = None) -> np.ndarray | None:
     """Rows of the letters whose sender contains `sender` and whose date is in `year`; None = all."""
     if not sender and not year:
         return None
-    wanted = set()
-    for lid, letter in stored.letters.items():
-        if sender and sender not in letter.sender:
-            continue
-        if year and not re.match(rf"{int(year)}\b", letter.date or ""):
-            continue
-        wanted.add(lid)
-    return np.array([c.chunk_id for c in stored.chunks if c.letter_id in wanted], dtype=int)
+    parts = [np.arange(*e["rows"]) for e in stored.manifest["letters"]
+             if _wanted(stored.letters[e["letter_id"]], sender, year)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _wanted(letter, sender, year) -> bool:
+    if sender and sender not in letter.sender:
+        return False
+    return not year or bool(re.match(rf"{int(year)}\b", letter.date or ""))

@@ -1,8 +1,9 @@
 """The index on disk: a folder of plain files, swapped in whole.
 
     index/CURRENT                 the name of the live build folder (replaced atomically)
-    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, letters.jsonl,
-                                  sentences.npy, sentence_vectors.faiss
+    index/build-<time>-<pid>/     manifest.json, vectors.faiss, chunks.jsonl, tokens.jsonl, letters.jsonl,
+                                  sentences.npy, sentence_vectors.faiss, bm25/, and *.ivf.faiss
+                                  for a large index (see vectors.py)
 
 A build is written into a new folder and only then named in CURRENT (write a temp file, fsync,
 os.replace), so a reader never sees half an index and a crash mid-build leaves the old one live.
@@ -17,13 +18,16 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .errors import IndexMismatchError, LetterQAError, NoIndexError
 from .records import Chunk, Letter
+from .vectors import open_dense, write_flat
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class StoredIndex:
     vectors: np.ndarray
     sentences: np.ndarray
     sentence_vectors: np.ndarray
+    dense: dict | None = None  # vectors.DenseIndex by file stem: the FAISS side, loaded once
 
     def __post_init__(self):
         rows = self.sentences[:, 0] if len(self.sentences) else np.zeros(0, int)
@@ -104,39 +109,67 @@ def _load_folder(folder: Path) -> StoredIndex:
     for line in _lines(folder / "letters.jsonl"):
         letter = Letter(**json.loads(line))
         letters[letter.letter_id] = letter
-    chunks, tokens = [], []
-    for row, line in enumerate(_lines(folder / "chunks.jsonl")):
-        rec = json.loads(line)
-        tokens.append(rec.pop("tokens"))
-        chunks.append(Chunk(chunk_id=row, path=tuple(rec.pop("path")), **rec))
-    vectors = _read_vectors(folder / "vectors.faiss")
+    chunks = JsonLines(folder / "chunks.jsonl", _chunk)
+    # older builds keep each chunk's tokens in its chunks.jsonl line
+    tokens = JsonLines(folder / TOKENS) if (folder / TOKENS).exists() else JsonLines(
+        folder / "chunks.jsonl", lambda row, rec: rec["tokens"])
+    dense = open_dense(folder, manifest)
+    vectors, sentence_vectors = dense["vectors"].vectors, dense["sentence_vectors"].vectors
     sentences = np.load(folder / "sentences.npy")
-    sentence_vectors = _read_vectors(folder / "sentence_vectors.faiss")
     if len(chunks) != len(vectors) or len(sentences) != len(sentence_vectors):
         raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(sentences)} sentences, "
                          f"{len(sentence_vectors)} sentence vectors")
-    return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors)
+    return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors, dense)
+
+
+TOKENS = "tokens.jsonl"
+
+
+class JsonLines(Sequence):
+    """The records of a JSON-lines file, each parsed when first asked for.
+
+    Loading only finds the line ends (memory-mapped), so a 10^5-chunk index opens in a blink and a
+    server parses just the chunks it cites; tokens are parsed only by a build that reuses them.
+    """
+
+    def __init__(self, path: Path, make=lambda row, rec: rec):
+        self._path, self._make = path, make
+        self._lines: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._cache: dict[int, object] = {}
+
+    def _find_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._lines is None:
+            size = self._path.stat().st_size
+            data = np.memmap(self._path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+            ends = np.flatnonzero(data == ord("\n"))
+            if size and (not len(ends) or ends[-1] != size - 1):
+                ends = np.append(ends, size)  # a last line without its newline
+            starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+            keep = ends > starts  # blank lines are not records
+            self._lines = (data, starts[keep], ends[keep])
+        return self._lines
+
+    def __len__(self) -> int:
+        return len(self._find_lines()[1])
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = range(len(self))[i]  # negative rows and bounds, as a list has them
+        if i not in self._cache:
+            data, starts, ends = self._find_lines()
+            raw = bytes(data[starts[i] : ends[i]])
+            self._cache[i] = self._make(i, json.loads(raw))
+        return self._cache[i]
+
+
+def _chunk(row: int, rec: dict) -> Chunk:
+    rec = {k: v for k, v in rec.items() if k != "tokens"}
+    return Chunk(chunk_id=row, path=tuple(rec.pop("path")), **rec)
 
 
 def _read_manifest(folder: Path) -> dict:
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-
-
-def _read_vectors(path: Path) -> np.ndarray:
-    import faiss
-
-    flat = faiss.read_index(str(path))
-    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), "float32")
-    return np.asarray(vectors, dtype="float32")
-
-
-def _write_vectors(path: Path, vectors: np.ndarray, dim: int) -> None:
-    import faiss
-
-    flat = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
-    faiss.write_index(flat, str(path))
 
 
 def _lines(path: Path):
@@ -160,18 +193,24 @@ def check_compatible(manifest: dict, index_dir: Path, *, model: str, fingerprint
 
 def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: list[Chunk],
                 tokens: list[list[str]], vectors: np.ndarray, sentences: np.ndarray,
-                sentence_vectors: np.ndarray) -> Path:
-    """Write a complete build folder, then make it the live one. Returns the folder."""
+                sentence_vectors: np.ndarray, extra: Callable[[Path], None] | None = None) -> Path:
+    """Write a complete build folder, then make it the live one. Returns the folder.
+
+    `extra(folder)` writes the search files derived from these (BM25, IVF) into it before the manifest.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir()
-    _write_vectors(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
-    _write_vectors(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
+    write_flat(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
+    write_flat(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
     np.save(tmp / "sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3))
     _write_jsonl(tmp / "letters.jsonl", (dataclasses.asdict(x) for x in letters))
-    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c, t) for c, t in zip(chunks, tokens)))
+    _write_jsonl(tmp / "chunks.jsonl", (_chunk_record(c) for c in chunks))
+    _write_jsonl(tmp / TOKENS, tokens)
+    if extra is not None:
+        extra(tmp)
     _write_json(tmp / "manifest.json", manifest)
     _fsync_dir(tmp)
     os.replace(tmp, folder)
@@ -180,10 +219,9 @@ def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: 
     return folder
 
 
-def _chunk_record(chunk: Chunk, tokens: list[str]) -> dict:
+def _chunk_record(chunk: Chunk) -> dict:
     rec = dataclasses.asdict(chunk)
     del rec["chunk_id"]  # the row number is the id
-    rec["tokens"] = tokens
     return rec
 
 

@@ -1,0 +1,186 @@
+"""The dense side of an index: FAISS files written with the build, memory-mapped on load, never rebuilt.
+
+    vectors.faiss, sentence_vectors.faiss          exact (IndexFlatIP); memory-mapped, also the
+                                                   vectors the answer stage reads
+    vectors.ivf.faiss, sentence_vectors.ivf.faiss  an IVF index over the same vectors, when there are
+                                                   at least ANN_MIN_VECTORS of them; its parameters
+                                                   are in the manifest under "ann"
+    bm25/                                          bm25s's own saved index (see lexical.py)
+
+Search takes `allowed` chunk or sentence ids (the engine's filters) and turns them into a FAISS ID
+selector, so a filter applies inside the search rather than to a list cut short before it.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+# Below this many vectors exact search is cheap: one thread, 0.9 ms at 10k vectors, 3.5 ms at 30k,
+# 18 ms at 100k (measured by hand, faiss knn). bench_scale measured IVF at 0.3-2.6 ms with
+# recall@10 0.995-1.000 against exact from 1.5k to 145k sentence vectors, and exact at 27-32 ms
+# already at 14.5k on the loaded machine: so IVF from 10k on.
+ANN_MIN_VECTORS = 10_000
+# nprobe for recall@10 >= 0.99 against exact search, measured by bench_scale on each size.
+NPROBE = 32
+TRAIN_PER_LIST = 64          # training points per IVF list (faiss warns below 39)
+SEED = 1234                  # training sample, so a rebuild of the same vectors gives the same index
+# With a filter this selective, score the allowed rows directly: an IVF probe could miss them all.
+EXACT_BELOW = 4096
+
+NAMES = ("vectors", "sentence_vectors")
+
+
+def faiss_module():
+    """faiss, imported only after torch.
+
+    faiss-cpu and torch each bundle their own OpenMP runtime. Loaded faiss-first, the model's
+    query encode ran 4-8x slower on 2 cores (measured: 620-1090 ms vs 120-150 ms p50 under load);
+    torch-first, both run at full speed. torch is a dependency anyway; importing it here costs
+    nothing once the model is loaded.
+    """
+    import torch  # noqa: F401  (for its OpenMP runtime; see above)
+    import faiss
+
+    return faiss
+
+
+def ann_settings(n: int) -> dict | None:
+    """The IVF parameters for an index of n vectors, or None for exact search."""
+    if n < ANN_MIN_VECTORS:
+        return None
+    nlist = 1 << round(math.log2(4 * math.sqrt(n)))  # the usual 4·sqrt(n), a power of two
+    nlist = max(1, min(nlist, n // 39))  # faiss wants 39 training points a list
+    return {"kind": "ivf_flat", "nlist": nlist, "nprobe": NPROBE, "metric": "inner_product"}
+
+
+def write_flat(path: Path, vectors: np.ndarray, dim: int) -> None:
+    """An exact inner-product index: the file format of the vectors themselves."""
+    faiss = faiss_module()
+    flat = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype="float32"))
+    faiss.write_index(flat, str(path))
+
+
+def write_ann(folder: Path, manifest: dict, vectors: dict[str, np.ndarray], old=None) -> None:
+    """The IVF files the manifest's "ann" asks for; centroids are reused from `old` when they fit."""
+    faiss = faiss_module()
+    for name, params in (manifest.get("ann") or {}).items():
+        if not params:
+            continue
+        x = np.ascontiguousarray(vectors[name], dtype="float32")
+        quantizer = _reusable_quantizer(old, name, params)
+        index = faiss.IndexIVFFlat(quantizer or faiss.IndexFlatIP(x.shape[1]), x.shape[1], params["nlist"],
+                                   faiss.METRIC_INNER_PRODUCT)
+        if quantizer is None:
+            index.train(_sample(x, params["nlist"] * TRAIN_PER_LIST))
+        else:
+            index.is_trained = True
+        index.add(x)
+        faiss.write_index(index, str(folder / f"{name}.ivf.faiss"))
+
+
+def _reusable_quantizer(old, name: str, params: dict):
+    """The old build's trained centroids, when it had IVF with as many lists: adding is then all a build does."""
+    faiss = faiss_module()
+    dense = getattr(old, "dense", None)
+    ann = dense.get(name).ann if dense else None
+    if ann is None or ann.nlist != params["nlist"]:
+        return None
+    return faiss.clone_index(ann.quantizer)
+
+
+def _sample(x: np.ndarray, n: int) -> np.ndarray:
+    if len(x) <= n:
+        return x
+    return x[np.sort(np.random.default_rng(SEED).choice(len(x), n, replace=False))]
+
+
+@dataclass
+class DenseIndex:
+    """One set of vectors: the exact rows (memory-mapped from the .faiss file) and IVF when built."""
+
+    vectors: np.ndarray
+    ann: object | None = None
+    nprobe: int = NPROBE
+
+    @classmethod
+    def open(cls, folder: Path, name: str, params: dict | None) -> "DenseIndex":
+        """Map `name`.faiss (no copy, no rebuild), and read its IVF file if the manifest has one."""
+        faiss = faiss_module()
+        vectors = map_flat(folder / f"{name}.faiss")
+        ann = None
+        if params and (folder / f"{name}.ivf.faiss").exists():
+            # memory-mapped: the lists a question probes are read from disk, the rest never are
+            ann = faiss.read_index(str(folder / f"{name}.ivf.faiss"), faiss.IO_FLAG_MMAP)
+        return cls(vectors, ann, int((params or {}).get("nprobe", NPROBE)))
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def search(self, q: np.ndarray, k: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """Ids of the (up to) k nearest vectors to q by inner product; only `allowed` ids when given."""
+        k = min(k, len(self) if allowed is None else len(allowed))
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if self.ann is None or (allowed is not None and len(allowed) <= EXACT_BELOW):
+            return _exact(self.vectors, q, k, allowed)
+        faiss = faiss_module()
+        nprobe, sel = self.nprobe, None
+        if allowed is not None:  # the allowed vectors are spread over the lists: probe more of them
+            nprobe = min(self.ann.nlist, math.ceil(nprobe * len(self) / len(allowed)))
+            sel = _selector(allowed, len(self))
+        q = np.ascontiguousarray(q, dtype="float32").reshape(1, -1)
+        ids = self.ann.search(q, k, params=faiss.SearchParametersIVF(sel=sel, nprobe=nprobe))[1][0]
+        return ids[ids >= 0]
+
+
+def _exact(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | None) -> np.ndarray:
+    """Exhaustive search with faiss's own kernel: no index to build, no BLAS threads for one query."""
+    faiss = faiss_module()
+    x = vectors if allowed is None else vectors[allowed]
+    ids = faiss.knn(np.asarray(q, dtype="float32").reshape(1, -1), x, k, metric=faiss.METRIC_INNER_PRODUCT)[1][0]
+    ids = ids[ids >= 0]
+    return ids if allowed is None else allowed[ids]
+
+
+def map_flat(path: Path) -> np.ndarray:
+    """The vectors of an IndexFlat file as a read-only memory map.
+
+    faiss writes a flat index as a header and then all codes, so the vectors are the file's last
+    ntotal·d floats; faiss itself reads the header (memory-mapped, nothing copied) and the first row
+    is checked against it.
+    """
+    faiss = faiss_module()
+    flat = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    n, d = int(flat.ntotal), int(flat.d)
+    if n == 0:
+        return np.zeros((0, d), dtype="float32")
+    size = Path(path).stat().st_size
+    vectors = np.memmap(path, dtype="float32", mode="r", offset=size - n * d * 4, shape=(n, d))
+    if not np.array_equal(vectors[0], flat.reconstruct(0)):
+        raise ValueError(f"{path.name}: not a flat index of float32 vectors")
+    return vectors
+
+
+def _selector(allowed: np.ndarray, n: int):
+    """A bitmap ID selector over n ids (one bit per id: cheap to test, cheap to build)."""
+    faiss = faiss_module()
+    bits = np.zeros(n, dtype=bool)
+    bits[allowed] = True
+    packed = np.packbits(bits, bitorder="little")
+    sel = faiss.IDSelectorBitmap(n, faiss.swig_ptr(packed))
+    sel.referenced = packed  # the selector reads the array: keep it alive as long as the selector
+    return sel
+
+
+def open_dense(folder: Path, manifest: dict) -> dict[str, DenseIndex]:
+    """Both dense indexes of a build folder, by file name stem."""
+    ann = manifest.get("ann") or {}
+    return {name: DenseIndex.open(folder, name, ann.get(name)) for name in NAMES}
