@@ -72,7 +72,7 @@ def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[st
     A word no letter uses gets the highest weight: it is the most specific thing asked about.
     An unseen character bigram gets none: most straddle a word boundary ("年的", "的目").
     """
-    unseen = max(idf.values(), default=1.0)
+    unseen = largest(idf)
     weights = {t: idf.get(t, 0.0 if t.startswith("#") else unseen) for t in set(question_tokens)}
     total = sum(weights.values())
     if total <= 0:
@@ -287,6 +287,11 @@ def answer_to_dict(answer: Answer) -> dict:
         ],
         "latency_ms": round(answer.latency_ms, 1),
     }
+
+
+def largest(idf) -> float:
+    """The largest idf: the weight of a word no passage uses (Searcher.idf knows it; a plain dict is scanned)."""
+    return idf.max() if hasattr(idf, "max") else max(idf.values(), default=1.0)
 
 
 def idf_table(tokens: list[list[str]]) -> dict[str, float]:

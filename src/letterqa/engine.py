@@ -61,9 +61,8 @@ class Engine:
         self.stored = stored
         self.searcher = Searcher(stored)
         self.catalog = Catalog(stored.letters)
-        idf = getattr(self.searcher, "idf", None) or ans.idf_table(stored.tokens)
         calibration = load_calibration(self.embedder.fingerprint, self.settings.index)
-        self.answerer = Answerer(stored, idf, calibration)
+        self.answerer = Answerer(stored, self.searcher.idf, calibration)  # BM25's own idf weighs coverage
 
     def refresh(self) -> bool:
         """Reload when `letterqa build` or an upload swapped in a new index. True if it did."""

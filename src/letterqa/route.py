@@ -50,7 +50,7 @@ class Catalog:
     def __init__(self, letters: dict[str, Letter]):
         self.letters = letters
         self._bigrams = {lid: _bigrams(naming_text(letter)) for lid, letter in letters.items()}
-        self._pinyin = {lid: _pinyin_names(naming_text(letter)) for lid, letter in letters.items()}
+        self._pinyin_of: dict[str, dict[str, float]] | None = None
         self._numbers = {lid: set(PROPOSAL_NUMBER.findall(naming_text(letter))) for lid, letter in letters.items()}
         df: dict[str, int] = {}
         for grams in self._bigrams.values():
@@ -60,6 +60,13 @@ class Catalog:
         # A bigram many letters share (会议, 建议, 人大) names none of them: weigh only what stands out.
         self._base = math.log((n + 1) / (max(2.0, n / 4) + 0.5))
         self._idf = {g: max(0.0, math.log((n + 1) / (d + 0.5)) - self._base) for g, d in df.items()}
+
+    @property
+    def _pinyin(self) -> dict[str, dict[str, float]]:
+        """Pinyin names per letter, made on the first question that needs them (pinyin is slow to make)."""
+        if self._pinyin_of is None:
+            self._pinyin_of = {lid: _pinyin_names(naming_text(x)) for lid, x in self.letters.items()}
+        return self._pinyin_of
 
     def scores(self, question: str, lang: str) -> dict[str, float]:
         """How strongly the question names each letter (0 = not at all)."""
@@ -74,7 +81,8 @@ class Catalog:
         for lid in self.letters:
             score = sum(self._idf.get(g, 0.0) for g in grams & self._bigrams[lid])
             # a place name in pinyin counts as its Chinese would: two bigrams only this letter has
-            score += 2 * self._unit * sum(1 for name in self._pinyin[lid] if name in proper)
+            if proper:
+                score += 2 * self._unit * sum(1 for name in self._pinyin[lid] if name in proper)
             score += 2 * self._unit * len(numbers & self._numbers[lid])
             out[lid] = score
         return out
