@@ -9,6 +9,7 @@ from . import answer as ans
 from . import store
 from .config import Settings
 from .errors import EmptyQuestionError
+from .limits import clean_question
 from .question import (asks_list, asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
                        split_parts, states_field, states_quantity, topic_of)
 from .records import Answer, Chunk, Hit
@@ -63,7 +64,7 @@ class Engine:
             sender: str | None = None, year: int | str | None = None) -> Answer:
         """Answer one question from the letters, with citations; or say they do not answer it."""
         started = time.perf_counter()
-        question = (question or "").strip()
+        question = clean_question(question, self.settings.limits)
         if not question:
             raise EmptyQuestionError()
         self.refresh()
