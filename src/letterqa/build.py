@@ -115,7 +115,7 @@ def _is_utf8(name: str) -> bool:
 def _utf8_name(path: Path, report: BuildReport | None) -> Path:
     if _is_utf8(path.name):
         return path
-    target = path.with_name(file_label(path).replace("\ufffd", "_"))
+    target = path.with_name(file_label(path).replace("\ufffd", "_").replace("/", "_"))
     if report is None or target.exists():
         return path  # listed only, or a clash: _plan refuses it with a message
     os.replace(path, target)
@@ -202,6 +202,8 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
     for path in files:
         sha = file_sha256(path)
         entry = old_by_sha.get(sha)
+        if entry and Path(entry["source"]).suffix.lower() != path.suffix.lower():
+            entry = None  # the same bytes under another suffix are read by another reader
         try:
             letter, chunks = (_old_letter(old, entry, path), None) if entry else _checked(path, sha, settings,
                                                                                           preread, refused)
@@ -213,7 +215,9 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
                 continue
             letter = _old_letter(old, entry, path)
         if letter.letter_id in seen:
-            report.duplicates.append(f"{path.name} is the same letter as {seen[letter.letter_id]}")
+            report.duplicates.append(f"{file_label(path)} is the same letter as {seen[letter.letter_id]}")
+            report.problems.append({"source": file_label(path), "sha256": sha,
+                                    "reason": f"is the same letter as {seen[letter.letter_id]}: skipped"})
             continue
         seen[letter.letter_id] = path.name
         parts.append(_reused_part(old, letter) if entry else _Part(letter, chunks))
@@ -224,11 +228,11 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
 
 
 def _checked(path: Path, sha: str, settings: Settings, preread: dict[str, Letter],
-             refused: dict[str, str]) -> tuple[Letter, list[Chunk]]:
+             refused: dict[tuple[str, str], str]) -> tuple[Letter, list[Chunk]]:
     """A new corpus file read within the limits and cut into chunks; BadLetterError if refused. A file
     refused before under the same limits is not read again (a zip bomb costs one refusal, not one per build)."""
-    if sha in refused:
-        raise BadLetterError(path, refused[sha])
+    if (sha, path.suffix.lower()) in refused:
+        raise BadLetterError(path, refused[sha, path.suffix.lower()])
     if not _is_utf8(path.name):
         raise BadLetterError(path, "has a name that is not UTF-8 and could not be renamed (the decoded name is "
                                    "taken): rename it")
@@ -249,12 +253,13 @@ def _limits_key(settings: Settings) -> dict:
             "max_chunk_chars": settings.max_chunk_chars}
 
 
-def _known_problems(settings: Settings) -> dict[str, str]:
-    """sha256 → reason of files refused by an earlier build under the same limits."""
+def _known_problems(settings: Settings) -> dict[tuple[str, str], str]:
+    """(sha256, suffix) → reason of the files an earlier build refused under the same limits."""
     saved = read_problems(settings.index)
     if saved.get("settings") != _limits_key(settings):
         return {}
-    return {p["sha256"]: p["reason"] for p in saved.get("problems", []) if "sha256" in p and "reason" in p}
+    return {(p["sha256"], Path(p["source"]).suffix.lower()): p["reason"] for p in saved.get("problems", [])
+            if isinstance(p, dict) and {"sha256", "reason", "source"} <= p.keys()}
 
 
 def read_problems(index_dir: Path) -> dict:

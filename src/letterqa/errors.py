@@ -41,12 +41,14 @@ def file_label(path) -> str:
     name = os.path.basename(os.fspath(path)) or os.fspath(path)
     raw = os.fsencode(name)
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            return raw.decode("gb18030")
+            text = raw.decode("gb18030")
         except UnicodeDecodeError:
-            return raw.decode("utf-8", "replace")
+            text = raw.decode("utf-8", "replace")
+    # A line break or control character in a name would split a one-line message.
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 class BadLetterError(LetterQAError):
