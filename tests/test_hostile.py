@@ -201,6 +201,41 @@ def test_a_long_file_name_that_clashes_is_shortened(tmp_path, first_settings, em
     assert len(added.encode()) <= 255 and added.endswith(".txt") and (settings.corpus / added).is_file()
 
 
+# ---------------------------------------------------------------- bad command-line values
+
+@pytest.mark.parametrize("argv,flag", [
+    (["ask", "-k", "-3", "问题"], "-k"), (["ask", "-k", "x", "问题"], "-k"), (["ask", "--year", "0", "问题"], "--year"),
+    (["ask", "--year", "2023-2021", "问题"], "--year"), (["eval", "f.jsonl", "-k", "0"], "-k"),
+    (["build", "--max-chunk-chars", "0"], "--max-chunk-chars"), (["add", "x.txt", "--max-file-mb", "0"], "--max-file-mb"),
+    (["add", "x.txt", "--max-file-mb", "nan"], "--max-file-mb"),
+])
+def test_bad_values_are_refused_in_one_line(argv, flag, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(argv)
+    _, err = capsys.readouterr()
+    assert caught.value.code == 2
+    (line,) = err.strip().splitlines()
+    assert flag in line and "-h" in line
+
+
+def test_max_file_mb_is_a_flag_of_add(tmp_path, first_settings, cli_embedder, capsys):
+    settings = _clone(first_settings, tmp_path / "x")
+    path = tmp_path / "letter.txt"
+    path.write_text(hf.LETTER, encoding="utf-8")
+    where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+    assert main(["add", str(path), "--max-file-mb", "0.001", *where]) == 1
+    assert "raise the limit with --max-file-mb" in capsys.readouterr().err
+    assert main(["add", str(path), "--max-file-mb", "1", *where]) == 0
+
+
+def test_corpus_and_index_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("LETTERQA_CORPUS", str(tmp_path / "uploads"))
+    monkeypatch.setenv("LETTERQA_INDEX", str(tmp_path / "idx"))
+    assert (Settings().corpus, Settings().index) == (tmp_path / "uploads", tmp_path / "idx")
+    monkeypatch.delenv("LETTERQA_CORPUS")
+    assert Settings().corpus == Path("corpus")
+
+
 # ---------------------------------------------------------------- bad questions
 
 BAD_QUESTIONS = [
