@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from conftest import DATA, FIRST_LETTER
+from hostile_files import scanned_pdf
 from letterqa import store
 from letterqa.answer import strip_marks
 from letterqa.build import add_letters, build_index
@@ -189,17 +190,6 @@ def test_same_letter_twice_in_one_add_is_indexed_once(tmp_path, first_settings, 
 
 # ---------------------------------------------------------------- bad input loses nothing
 
-def _scanned_pdf(path: Path) -> Path:
-    """A PDF page with a drawn rectangle and no text layer, as a scan without OCR looks."""
-    from reportlab.pdfgen import canvas
-
-    page = canvas.Canvas(str(path))
-    page.rect(72, 72, 400, 600, fill=1)
-    page.showPage()
-    page.save()
-    return path
-
-
 def _bad_files(folder: Path) -> dict[Path, str]:
     """Bad files and the reason each must be refused with."""
     folder.mkdir()
@@ -209,7 +199,7 @@ def _bad_files(folder: Path) -> dict[Path, str]:
     return {folder / "empty.txt": "is empty (0 bytes)",
             folder / "blob.txt": "looks like a binary file",
             folder / "sheet.xls": "unsupported suffix '.xls'",
-            _scanned_pdf(folder / "scan.pdf"): "has no text layer"}
+            scanned_pdf(folder / "scan.pdf"): "has no text layer"}
 
 
 def test_bad_files_are_refused_with_file_and_reason_and_the_index_stays(tmp_path, five, embedder):
