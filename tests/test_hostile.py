@@ -170,6 +170,20 @@ def test_bad_files_in_the_corpus_are_skipped_with_reasons_on_every_build(tmp_pat
     assert code == 0 and f"{len(problems)} files" in err and "--problems" in err
 
 
+def test_a_corpus_of_only_bad_files_is_one_line_and_listed(tmp_path, hostile, capsys):
+    settings = Settings(corpus=tmp_path / "corpus", index=tmp_path / "index")
+    settings.corpus.mkdir()
+    for path in hostile:
+        if path.is_file() and hostile[path] not in (hf.ACCEPTED, ""):
+            shutil.copy(path, settings.corpus / path.name)
+    where = ["--corpus", str(settings.corpus), "--index", str(settings.index)]
+    assert main(["build", *where]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("letterqa: no readable letters in") and "more" in line and "--problems" in line
+    assert main(["letters", "--problems", *where]) == 1
+    assert len(capsys.readouterr().out.splitlines()) == len(corpus_files(settings.corpus)) > 30
+
+
 def _refused(path: Path, settings: Settings) -> bool:
     try:
         checked_chunks(read_letter(path, max_bytes=20 * 2**20), settings, path)

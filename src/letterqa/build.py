@@ -155,7 +155,9 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         parts = _plan(files, old, settings, report, preread or {})
         if not parts:
             _write_problems(settings.index, report.problems, settings)
-            raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
+            more = f"; and {len(report.errors) - 3} more" if len(report.errors) > 3 else ""
+            raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors[:3]) + more
+                                + " (`letterqa letters --problems` lists them)")
         step("embed")
         embedder = _embed(parts, settings, embedder, report, progress)
         step("write")
@@ -185,7 +187,7 @@ def _reusable_index(settings: Settings, embedder, report: BuildReport) -> store.
                                chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
     except DamagedIndexError as exc:
         report.repaired = f"{exc.args[0].split(': run')[0]}: rebuilt from {settings.corpus}"
-        log.warning("%s", report.repaired)
+        log.info("%s", report.repaired)
         return None
     except LetterQAError as exc:
         log.info("not reusing the old index: %s", exc)

@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .errors import BadLetterError, QuestionTooLongError
+from .errors import BadLetterError, LetterQAError, QuestionTooLongError
 
 ENV_PREFIX = "LETTERQA_"
 
@@ -43,7 +43,8 @@ class Limits:
                 try:
                     changes[f.name] = type(f.default)(float(value))
                 except ValueError:
-                    raise ValueError(f"{ENV_PREFIX}{f.name.upper()}={value!r} is not a number") from None
+                    raise LetterQAError(f"{ENV_PREFIX}{f.name.upper()}={value!r} is not a number: set it to "
+                                        f"one (default {f.default}) or unset it") from None
         return cls(**changes)
 
 

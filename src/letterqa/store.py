@@ -102,7 +102,8 @@ def load_index(index_dir: Path) -> StoredIndex:
     try:
         return _load_folder(folder)
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise DamagedIndexError(index_dir, f"{folder.name}: {type(exc).__name__}: {exc}") from None
+        what = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+        raise DamagedIndexError(index_dir, f"{folder.name}: {what}") from None
 
 
 def _load_folder(folder: Path) -> StoredIndex:
@@ -150,8 +151,8 @@ def _read_vectors(path: Path) -> np.ndarray:
         raise ValueError(f"{path.name} is missing or empty")
     try:
         flat = faiss.read_index(str(path))
-    except RuntimeError as exc:  # truncated or not a FAISS file
-        raise ValueError(f"{path.name} cannot be read by FAISS ({str(exc).splitlines()[0][:120]})") from None
+    except RuntimeError:  # truncated or not a FAISS file; faiss's own message is a C++ signature
+        raise ValueError(f"{path.name} cannot be read by FAISS (truncated, or not a FAISS file)") from None
     vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros((0, flat.d), "float32")
     return np.asarray(vectors, dtype="float32")
 
