@@ -219,7 +219,7 @@ def test_a_long_file_name_that_clashes_is_shortened(tmp_path, first_settings, em
 
 @pytest.mark.parametrize("argv,flag", [
     (["ask", "-k", "-3", "问题"], "-k"), (["ask", "-k", "x", "问题"], "-k"), (["ask", "--year", "0", "问题"], "--year"),
-    (["ask", "--year", "2023-2021", "问题"], "--year"), (["eval", "f.jsonl", "-k", "0"], "-k"),
+    (["ask", "--year", "2023-", "问题"], "--year"), (["eval", "f.jsonl", "-k", "0"], "-k"),
     (["build", "--max-chunk-chars", "0"], "--max-chunk-chars"), (["add", "x.txt", "--max-file-mb", "0"], "--max-file-mb"),
     (["add", "x.txt", "--max-file-mb", "nan"], "--max-file-mb"),
 ])

@@ -5,7 +5,6 @@ import argparse
 import json
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -231,15 +230,15 @@ def _positive_float(text: str) -> float:
     return value
 
 
-YEAR = re.compile(r"(19\d\d|20\d\d)(?:\s*[-–~至]\s*(19\d\d|20\d\d))?")
+def _year(text: str) -> str:
+    """A signing year (2023) or a range (2021-2023), checked here so a typo fails before the model loads."""
+    from .engine import year_range
 
-
-def _year(text: str) -> int | str:
-    """A signing year (2023) or an inclusive range ("2021-2023", passed on as text)."""
-    match = YEAR.fullmatch(text.strip())
-    if not match or (match.group(2) and match.group(2) < match.group(1)):
+    try:
+        year_range(text)
+    except LetterQAError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a year from 1900 to 2099 or a range such as 2021-2023")
-    return f"{match.group(1)}-{match.group(2)}" if match.group(2) else int(match.group(1))
+    return text.strip()
 
 
 def main(argv: list[str] | None = None) -> int:
