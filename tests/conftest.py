@@ -29,7 +29,9 @@ def first_settings(tmp_path_factory, embedder):
     from letterqa.config import Settings
 
     root = tmp_path_factory.mktemp("first")
-    shutil.copytree(CORPUS, root / "corpus")
+    (root / "corpus").mkdir()
+    # Only the first letter, never the whole corpus/: a served chat may have added letters there.
+    shutil.copy(FIRST_LETTER, root / "corpus")
     settings = Settings(corpus=root / "corpus", index=root / "index")
     build_index(settings, embedder=embedder)
     return settings

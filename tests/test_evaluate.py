@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 from pathlib import Path
 
 import pytest
@@ -210,7 +211,9 @@ def real_run(tmp_path_factory, embedder):
     from letterqa.config import Settings
 
     base = tmp_path_factory.mktemp("real")
-    settings = Settings(corpus=ROOT / "corpus", index=base / "index")
+    (base / "corpus").mkdir()
+    shutil.copy(ROOT / "corpus" / "000_04222e28d1224f39.txt", base / "corpus")  # not letters a chat added
+    settings = Settings(corpus=base / "corpus", index=base / "index")
     build_index(settings, embedder=embedder)
     out = base / "eval"
     run = main_eval(settings, TESTSET, out, mode="all", k=10, progress=False, embedder=embedder)

@@ -343,7 +343,9 @@ def refusal(path: Path, **kwargs) -> str:
     with pytest.raises(BadLetterError) as caught:
         read_letter(path, **kwargs)
     message = str(caught.value)
-    assert message.startswith(str(path)) and caught.value.path == str(path)
+    # Only the file's name is shown: a server's folders (an upload's temp path) stay private.
+    assert message.startswith(path.name + ": ") and str(path.parent) not in message
+    assert caught.value.path == str(path)
     return message
 
 

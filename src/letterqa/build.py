@@ -1,8 +1,11 @@
 """Sync index/ with corpus/: new and changed letters are embedded, unchanged ones reused, removed ones dropped."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass, field, replace
@@ -13,8 +16,9 @@ import numpy as np
 
 from . import store
 from .config import Settings
-from .errors import BadLetterError, EmptyCorpusError, LetterQAError
+from .errors import BadLetterError, DamagedIndexError, EmptyCorpusError, LetterQAError, file_label
 from .lexical import tokenize
+from .limits import check_letter_size
 from .read import SUPPORTED_SUFFIXES, read_letter
 from .records import Chunk, Letter
 from .search import search_manifest, write_search_files
@@ -23,6 +27,8 @@ from .sections import CHUNKER_VERSION, split_sections, split_sentences
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+PROBLEMS = "problems.json"  # in index/: the corpus files the last build refused, with reasons
+STAGING = ".staging"        # in corpus/: a checked upload is copied here, then renamed into place
 
 
 @dataclass
@@ -38,6 +44,9 @@ class BuildReport:
     duplicates: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    repaired: str = ""           # why the live index could not be read and was rebuilt from corpus/
+    problems: list[dict] = field(default_factory=list)  # {source, sha256, reason} of refused corpus files
     seconds: float = 0.0
 
     def summary(self) -> str:
@@ -49,6 +58,8 @@ class BuildReport:
             parts.append(f"{len(self.duplicates)} duplicates skipped")
         if self.errors:
             parts.append(f"{len(self.errors)} files refused")
+        if self.renamed:
+            parts.append(f"{len(self.renamed)} renamed to UTF-8")
         return ", ".join(parts) + f" in {self.seconds:.1f} s"
 
 
@@ -83,14 +94,34 @@ def sentence_text(chunk: Chunk, start: int, end: int) -> str:
     return f"{chunk.path[-1]}：{chunk.text[start:end]}" if chunk.path else chunk.text[start:end]
 
 
-def corpus_files(corpus: Path) -> list[Path]:
-    """The letter files in corpus/, sorted; hidden files and READMEs are not letters."""
+def corpus_files(corpus: Path, report: BuildReport | None = None) -> list[Path]:
+    """The letter files in corpus/, sorted; hidden files and READMEs are not letters. A name whose
+    bytes are not UTF-8 (GBK from a Windows zip) is renamed to its decoded form, noted in `report`."""
     corpus = Path(corpus)
     if not corpus.is_dir():
         return []
-    return sorted(p for p in corpus.iterdir()
-                  if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES
-                  and not p.name.startswith((".", "README")))
+    files = [p for p in corpus.iterdir()
+             if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not p.name.startswith((".", "README"))]
+    return sorted(_utf8_name(p, report) for p in files)
+
+
+def _is_utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")  # fails on surrogate-escaped bytes, which the index files cannot hold
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _utf8_name(path: Path, report: BuildReport | None) -> Path:
+    if _is_utf8(path.name):
+        return path
+    target = path.with_name(file_label(path).replace("\ufffd", "_").replace("/", "_"))
+    if report is None or target.exists():
+        return path  # listed only, or a clash: _plan refuses it with a message
+    os.replace(path, target)
+    report.renamed.append(f"{file_label(path)} (its name was not UTF-8) → {target.name}")
+    return target
 
 
 def file_sha256(path: Path) -> str:
@@ -102,24 +133,41 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+BUILD_STEPS = ("plan", "embed", "write", "problems")  # where `on_step` is called, for fault-injection tests
+
+
 def build_index(settings: Settings, embedder=None, progress: Progress | None = None,
-                preread: dict[str, Letter] | None = None) -> BuildReport:
-    """Bring index/ in line with corpus/, embedding only what changed. Returns what it did."""
+                preread: dict[str, Letter] | None = None,
+                on_step: Callable[[str], None] | None = None) -> BuildReport:
+    """Bring index/ in line with corpus/, embedding only what changed. Returns what it did.
+
+    A corpus file that cannot be read is skipped with its reason (kept in index/problems.json for
+    `letterqa letters --problems`), and a live index that cannot be read is rebuilt from corpus/."""
     started = time.perf_counter()
-    files = corpus_files(settings.corpus)
-    if not files:
-        raise EmptyCorpusError(settings.corpus)
+    step = on_step or (lambda name: None)
     report = BuildReport()
     with store.build_lock(settings.index):
-        old = _reusable_index(settings, embedder)
+        _remove_stale_staging(settings.corpus)
+        files = corpus_files(settings.corpus, report)
+        if not files:
+            raise EmptyCorpusError(settings.corpus)
+        old = _reusable_index(settings, embedder, report)
+        step("plan")
         parts = _plan(files, old, settings, report, preread or {})
         if not parts:
-            raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors))
+            _write_problems(settings.index, report.problems, settings)
+            more = f"; and {len(report.errors) - 3} more" if len(report.errors) > 3 else ""
+            raise LetterQAError(f"no readable letters in {settings.corpus}: " + "; ".join(report.errors[:3]) + more
+                                + " (`letterqa letters --problems` lists them)")
+        step("embed")
         embedder = _embed(parts, settings, embedder, report, progress)
+        step("write")
         if _up_to_date(parts, old, report) and _same_backend(old, settings):
             log.info("the index is up to date: nothing written")
         else:
             _write(parts, settings, embedder, old)
+        step("problems")
+        _write_problems(settings.index, report.problems, settings)
     report.letters = len(parts)
     report.chunks = sum(len(p.chunks) for p in parts)
     report.seconds = time.perf_counter() - started
@@ -127,8 +175,9 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
     return report
 
 
-def _reusable_index(settings: Settings, embedder=None) -> store.StoredIndex | None:
-    """The live index when its chunks can be reused under the current settings, else None."""
+def _reusable_index(settings: Settings, embedder, report: BuildReport) -> store.StoredIndex | None:
+    """The live index when its chunks can be reused under the current settings, else None
+    (a damaged one is noted in the report: everything is then embedded again from corpus/)."""
     from .model import fingerprint_of
 
     try:
@@ -137,6 +186,10 @@ def _reusable_index(settings: Settings, embedder=None) -> store.StoredIndex | No
                                fingerprint=embedder.fingerprint if embedder is not None
                                else fingerprint_of(settings.model, settings.cache),
                                chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
+    except DamagedIndexError as exc:
+        report.repaired = f"{exc.args[0].split(': run')[0]}: rebuilt from {settings.corpus}"
+        log.info("%s", report.repaired)
+        return None
     except LetterQAError as exc:
         log.info("not reusing the old index: %s", exc)
         return None
@@ -148,28 +201,85 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
     old_by_sha = {e["sha256"]: e for e in old.manifest["letters"]} if old else {}
     old_by_source = {e["source"]: e for e in old.manifest["letters"]} if old else {}
     seen: dict[str, str] = {}
+    refused = _known_problems(settings)
     for path in files:
         sha = file_sha256(path)
         entry = old_by_sha.get(sha)
+        if entry and Path(entry["source"]).suffix.lower() != path.suffix.lower():
+            entry = None  # the same bytes under another suffix are read by another reader
         try:
-            letter = _old_letter(old, entry, path) if entry else preread.get(sha) or read_letter(
-                path, max_bytes=int(settings.max_file_mb * 2**20))
+            letter, chunks = (_old_letter(old, entry, path), None) if entry else _checked(path, sha, settings,
+                                                                                          preread, refused)
         except BadLetterError as exc:
             report.errors.append(str(exc))
+            report.problems.append({"source": file_label(path), "sha256": sha, "reason": exc.reason})
             entry = old_by_source.get(path.name)  # keep what was indexed before: lose nothing
             if not entry:
                 continue
             letter = _old_letter(old, entry, path)
         if letter.letter_id in seen:
-            report.duplicates.append(f"{path.name} is the same letter as {seen[letter.letter_id]}")
+            report.duplicates.append(f"{file_label(path)} is the same letter as {seen[letter.letter_id]}")
+            report.problems.append({"source": file_label(path), "sha256": sha,
+                                    "reason": f"is the same letter as {seen[letter.letter_id]}: skipped"})
             continue
         seen[letter.letter_id] = path.name
-        parts.append(_reused_part(old, letter) if entry else
-                     _Part(letter, split_sections(letter, settings.max_chunk_chars)))
+        parts.append(_reused_part(old, letter) if entry else _Part(letter, chunks))
     if old:
         report.removed = sorted(set(old_by_source) - {p.name for p in files})
     report.reused_letters = sum(p.vectors is not None for p in parts)
     return parts
+
+
+def _checked(path: Path, sha: str, settings: Settings, preread: dict[str, Letter],
+             refused: dict[tuple[str, str], str]) -> tuple[Letter, list[Chunk]]:
+    """A new corpus file read within the limits and cut into chunks; BadLetterError if refused. A file
+    refused before under the same limits is not read again (a zip bomb costs one refusal, not one per build)."""
+    if (sha, path.suffix.lower()) in refused:
+        raise BadLetterError(path, refused[sha, path.suffix.lower()])
+    if not _is_utf8(path.name):
+        raise BadLetterError(path, "has a name that is not UTF-8 and could not be renamed (the decoded name is "
+                                   "taken): rename it")
+    letter = preread.get(sha) or read_letter(path, max_bytes=int(settings.max_file_mb * 2**20),
+                                             limits=settings.limits)
+    return letter, checked_chunks(letter, settings, path)
+
+
+def checked_chunks(letter: Letter, settings: Settings, path: Path | str) -> list[Chunk]:
+    """The letter's chunks, or BadLetterError when they or their sentences exceed the limits."""
+    chunks = split_sections(letter, settings.max_chunk_chars)
+    check_letter_size(path, len(chunks), sum(len(split_sentences(c.text)) or 1 for c in chunks), settings.limits)
+    return chunks
+
+
+def _limits_key(settings: Settings) -> dict:
+    return {"limits": dataclasses.asdict(settings.limits), "max_file_mb": settings.max_file_mb,
+            "max_chunk_chars": settings.max_chunk_chars}
+
+
+def _known_problems(settings: Settings) -> dict[tuple[str, str], str]:
+    """(sha256, suffix) → reason of the files an earlier build refused under the same limits."""
+    saved = read_problems(settings.index)
+    if saved.get("settings") != _limits_key(settings):
+        return {}
+    return {(p["sha256"], Path(p["source"]).suffix.lower()): p["reason"] for p in saved.get("problems", [])
+            if isinstance(p, dict) and {"sha256", "reason", "source"} <= p.keys()}
+
+
+def read_problems(index_dir: Path) -> dict:
+    """index/problems.json as the last build wrote it; {} when absent or unreadable."""
+    try:
+        saved = json.loads((Path(index_dir) / PROBLEMS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
+
+
+def _write_problems(index_dir: Path, problems: list[dict], settings: Settings) -> None:
+    index_dir = Path(index_dir)
+    tmp = index_dir / f".{PROBLEMS}.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"settings": _limits_key(settings), "problems": problems}, ensure_ascii=False,
+                              indent=1), encoding="utf-8")
+    os.replace(tmp, index_dir / PROBLEMS)
 
 
 def _up_to_date(parts: list[_Part], old, report: BuildReport) -> bool:
@@ -268,22 +378,28 @@ def _write(parts: list[_Part], settings: Settings, embedder, old) -> None:
 
 def add_letters(settings: Settings, paths: list[Path], embedder=None,
                 progress: Progress | None = None) -> BuildReport:
-    """Check each file, copy the good ones into corpus/, then sync the index (embeds only those)."""
+    """Check each file fully (read, cut, counted against the limits), move the good ones into
+    corpus/ through a staging folder, then sync the index (embeds only those)."""
     settings.corpus.mkdir(parents=True, exist_ok=True)
     known = _indexed_letter_ids(settings)
     errors, duplicates, added, preread = [], [], [], {}
     for path in map(Path, paths):
         try:
-            letter = read_letter(path, max_bytes=int(settings.max_file_mb * 2**20))
+            letter = read_letter(path, max_bytes=int(settings.max_file_mb * 2**20), limits=settings.limits)
+            checked_chunks(letter, settings, path)
         except BadLetterError as exc:
             errors.append(str(exc))
             continue
         if letter.letter_id in known:
-            duplicates.append(f"{path.name} is already in the corpus as {known[letter.letter_id]}")
+            duplicates.append(f"{file_label(path)} is already in the corpus as {known[letter.letter_id]}")
             continue
         target = _free_name(settings.corpus, path, letter.sha256)
         if target.resolve() != path.resolve():  # a file already in corpus/ is indexed where it is
-            shutil.copyfile(path, target)
+            try:
+                _move_in(path, target, letter.sha256)
+            except BadLetterError as exc:
+                errors.append(str(exc))
+                continue
         known[letter.letter_id] = target.name
         preread[letter.sha256] = replace(letter, source=target.name)
         added.append(target.name)
@@ -294,14 +410,62 @@ def add_letters(settings: Settings, paths: list[Path], embedder=None,
     return report
 
 
+def _move_in(path: Path, target: Path, sha: str) -> None:
+    """Copy into corpus/.staging, check the copy is the file that was read, then rename it into place:
+    corpus/ never holds a half-copied file, nor one that differs from what was checked."""
+    staging = target.parent / STAGING
+    staging.mkdir(exist_ok=True)
+    tmp = staging / f"{os.getpid()}-{sha[:16]}.part"
+    try:
+        shutil.copyfile(path, tmp)
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        if file_sha256(tmp) != sha:
+            raise BadLetterError(path, "changed while it was being added: add it again")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise BadLetterError(path, f"could not be copied into the corpus ({exc.strerror or exc}): check free "
+                                   "space and permissions") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_staging(corpus: Path) -> None:
+    """Staged copies left by an add that was killed (its process is gone)."""
+    for part in (Path(corpus) / STAGING).glob("*.part"):
+        pid = part.name.split("-")[0]
+        if not pid.isdigit() or not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _indexed_letter_ids(settings: Settings) -> dict[str, str]:
-    manifest = store.load_manifest(settings.index) or {"letters": []}
+    try:
+        manifest = store.load_manifest(settings.index) or {"letters": []}
+    except DamagedIndexError:  # the build that follows repairs it
+        manifest = {"letters": []}
     return {e["letter_id"]: e["source"] for e in manifest["letters"]}
 
 
+NAME_BYTES = 200  # file systems allow 255 bytes per name; leave room for the -<sha8> of a clash
+
+
 def _free_name(corpus: Path, path: Path, sha: str) -> Path:
-    """corpus/NAME, or NAME-<sha8> when another file already has that name."""
-    target = corpus / path.name
+    """corpus/NAME, or NAME-<sha8> when another file already has that name; a long name is shortened."""
+    name = file_label(path)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    while len((stem + suffix).encode("utf-8")) > NAME_BYTES:
+        stem = stem[:-1]
+    target = corpus / f"{stem}{suffix}"
     if not target.exists() or file_sha256(target) == sha:
         return target
-    return corpus / f"{path.stem}-{sha[:8]}{path.suffix}"
+    return corpus / f"{stem}-{sha[:8]}{suffix}"

