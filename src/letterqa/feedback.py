@@ -6,6 +6,7 @@ Export rule (a row is only written when the user's verdict pins down what the ri
 - 👎 with a correct passage chosen: answerable row with that passage's text as gold_quote.
 - 👎 with "答复函里没有这个答案" chosen: unanswerable row.
 - 👎 with neither: not exported (we know the answer is wrong, not what is right); counted as skipped.
+A later vote on the same question and answer replaces the earlier one.
 """
 from __future__ import annotations
 
@@ -84,8 +85,9 @@ def test_row(fb: Feedback, n: int) -> dict | None:
 
 def export(index_dir, out_file) -> tuple[int, int]:
     """Write the exportable votes as a JSONL test set. Returns (rows written, votes skipped)."""
+    latest = {(f.question, f.answer): f for f in load(index_dir)}  # a changed vote replaces the earlier one
     rows, skipped = [], 0
-    for fb in load(index_dir):
+    for fb in latest.values():
         row = test_row(fb, len(rows) + 1)
         if row is None:
             skipped += 1
