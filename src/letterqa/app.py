@@ -114,6 +114,9 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="") 
         answer = ask_engine(engine, question, sender, years, letter, previous)
     except LetterQAError as exc:
         return turns + [turns_.error_record(question, str(exc))], None
+    except (ValueError, TypeError) as exc:  # an engine that takes no year range (before issue 7 landed)
+        log.warning("the engine refused the filters %r: %s", (sender, year, letter), exc)
+        return turns + [turns_.error_record(question, f"这个筛选条件暂时用不了（落款年份“{year}”）：请填单个年份，如 2023。")], None
     record = turns_.turn_record(answer, active_filters(engine, sender, year, letter),
                                 turns_.followups(answer, engine.stored))
     return turns + [record], answer
