@@ -40,7 +40,7 @@ CSS = """
 .lq-source { border:1px solid var(--border-color-primary); border-radius:6px; padding:6px 10px; margin:6px 0; }
 .lq-source summary { cursor:pointer; }
 .lq-num { font-weight:bold; color: var(--color-accent); }
-.lq-path { color: var(--body-text-color-subdued); margin:4px 0; }
+.lq-path { display:block; color: var(--body-text-color-subdued); margin:4px 0; }
 .lq-passage { margin:4px 0; }
 mark { background:#fde68a; color:#1f2937; padding:0 1px; }
 .lq-flash { outline:3px solid var(--color-accent); transition: outline .3s; }
@@ -77,6 +77,8 @@ table.lq-cross, table.lq-library { border-collapse:collapse; width:100%; }
   .lq-ws:not(.lq-show-sources) .lq-panel { display:none; }
   .lq-chat, .lq-panel { height: 58vh; }
   .lq-letter-cols { display:block; } .lq-outline { max-height:none; }
+  .lq-cross thead { display:none; } .lq-cross tr { display:block; border-bottom:2px solid var(--border-color-primary); }
+  .lq-cross td { display:block; border:none; padding:2px 4px; }
   .lq-library thead { display:none; } .lq-library tr { display:block; border-bottom:2px solid var(--border-color-primary); }
   .lq-library td { display:block; border:none; }
 }

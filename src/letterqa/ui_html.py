@@ -64,8 +64,8 @@ def passage_card(turn_id: str, p: dict, open_: bool) -> str:
     label = f"〔{n}〕" if n else "·"
     anchor = f'id="src-{esc(turn_id)}-{n}"' if n else ""
     return (f'<details class="lq-source" {anchor} {"open" if open_ else ""}>'
-            f'<summary><span class="lq-num">{label}</span> {letter_line(p["letter"])}</summary>'
-            f'<div class="lq-path">{section_path(p["path"])}</div>'
+            f'<summary><span class="lq-num">{label}</span> {letter_line(p["letter"])}'
+            f'<span class="lq-path">{section_path(p["path"])}</span></summary>'
             f'<p class="lq-passage">{marked(p["text"], p.get("quote", ""))}</p>'
             f'<button class="lq-link" data-act="open" data-server="1" data-letter="{esc(p["letter_id"])}" '
             f'data-chunk="{esc(p["chunk_id"])}">查看全文</button></details>')
