@@ -169,3 +169,28 @@ def test_the_served_app_answers_over_http(engine):
         demo.close()
     assert "6家" in data["answer"] and data["citations"][0]["n"] == 1
     assert "<mark>" in page and box == "" and turns[-1]["citations"][0]["quote"] in data["citations"][0]["quote"]
+
+
+def test_feedback_becomes_test_rows_only_when_it_says_what_is_right(tmp_path):
+    from letterqa import feedback as fb
+    from letterqa.evaluate import load_testset
+
+    cited = ({"source": "a.txt", "section": "一、 > (二)", "quote": "新认定6家"},)
+    right = {"source": "a.txt", "section": "二、", "text": "累计达到35家。"}
+    votes = [fb.Feedback("认定多少家?", "新认定6家[1]", True, "up", cited=cited),
+             fb.Feedback("江苏有多少家?", "答复函中没有找到…", False, "up"),
+             fb.Feedback("累计多少家?", "新认定6家[1]", True, "down", "引错", cited, correct=right),
+             fb.Feedback("去年呢?", "新认定6家[1]", True, "down", cited=cited, no_answer=True),
+             fb.Feedback("只说不对", "新认定6家[1]", True, "down", "不对", cited)]
+    for v in votes:
+        fb.record(tmp_path, v)
+    (tmp_path / "feedback.jsonl").open("a").write("not json\n")
+    assert fb.export(tmp_path, tmp_path / "out.jsonl") == (4, 1)
+    rows, problems = load_testset(tmp_path / "out.jsonl")
+    by_q = {r.question: r for r in rows}
+    assert not problems and set(by_q) == {"认定多少家?", "江苏有多少家?", "累计多少家?", "去年呢?"}
+    assert by_q["认定多少家?"].quote == "新认定6家" and by_q["认定多少家?"].section == "一、 > (二)"
+    assert by_q["累计多少家?"].quote == "累计达到35家。" and by_q["累计多少家?"].letter == "a.txt"
+    assert not by_q["江苏有多少家?"].answerable and not by_q["去年呢?"].answerable
+    with pytest.raises(LetterQAError):
+        fb.record(tmp_path, fb.Feedback("q", "a", True, "maybe"))

@@ -287,7 +287,7 @@ def create_app(engine, access: Access | None = None):
             with gr.Tab("问答", id="chat"):
                 workspace = gr.HTML(workspace_html(engine, []), js_on_load=WORKSPACE_JS, elem_id="lq-workspace")
                 chips = gr.HTML("", js_on_load=CHIPS_JS, elem_id="lq-chips")
-                with gr.Row(equal_height=True):
+                with gr.Row(equal_height=True, elem_id="lq-input-row"):
                     box = gr.Textbox(label="问题", placeholder="输入问题后回车，例如：2023年新认定多少家省制造业创新中心?",
                                      submit_btn="提问", scale=6, elem_id="lq-box")
                     clear = gr.Button("清空对话", scale=1, min_width=100, elem_id="lq-clear")

@@ -76,6 +76,7 @@ table.lq-cross, table.lq-library { border-collapse:collapse; width:100%; }
   .lq-ws.lq-show-sources .lq-chat { display:none; }
   .lq-ws:not(.lq-show-sources) .lq-panel { display:none; }
   .lq-chat, .lq-panel { height: 58vh; }
+  #lq-input-row { flex-wrap: wrap; } #lq-input-row > * { min-width: 100% !important; }
   .lq-letter-cols { display:block; } .lq-outline { max-height:none; }
   .lq-cross thead { display:none; } .lq-cross tr { display:block; border-bottom:2px solid var(--border-color-primary); }
   .lq-cross td { display:block; border:none; padding:2px 4px; }
@@ -103,8 +104,14 @@ element.addEventListener('click', (ev) => {
   if (d.act === 'cite') {
     ev.preventDefault(); showTurn(d.turn); ws().classList.add('lq-show-sources');
     const card = element.querySelector('#src-' + d.turn + '-' + d.n);
-    if (card) { card.open = true; card.scrollIntoView({block: 'start'}); card.classList.add('lq-flash');
-                setTimeout(() => card.classList.remove('lq-flash'), 1500); }
+    const panel = element.querySelector('.lq-panel');
+    if (card) {
+      card.open = true;  // scroll the panel only: the page itself stays where the reader is
+      panel.scrollTop += card.getBoundingClientRect().top - panel.getBoundingClientRect().top - 4;
+      const top = ws().getBoundingClientRect().top;
+      if (top < 0 || top > window.innerHeight / 2) ws().scrollIntoView({block: 'start'});
+      card.classList.add('lq-flash'); setTimeout(() => card.classList.remove('lq-flash'), 1500);
+    }
     return;
   }
   if (d.act === 'turn') { showTurn(d.turn); return; }

@@ -94,7 +94,8 @@ def followups(answer: Answer, stored, limit: int = 3) -> list[str]:
             if ask and ask not in found:
                 found.append(ask)
     found = found[: limit - 1]  # siblings come in the letter's order, which reads naturally
-    if "签发" not in answer.question and "落款" not in answer.question:
+    one_letter = len({c.letter.letter_id for c in answer.citations}) == 1
+    if one_letter and "签发" not in answer.question and "落款" not in answer.question:
         found.append("这封答复是哪个单位、哪天落款的?")
     return [q for q in found if q != answer.question][:limit]
 
