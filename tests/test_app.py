@@ -7,9 +7,9 @@ import pytest
 
 from letterqa import ui_html as html
 from letterqa import ui_turns
-from letterqa.app import (Access, access_for, check_file, chinese_reason, create_app, launch, parse_year, run_turn,
-                          serve, workspace_html)
+from letterqa.app import Access, access_for, create_app, launch, parse_year, run_turn, serve, workspace_html
 from letterqa.errors import LetterQAError
+from letterqa.ui_corpus import check_file, chinese_reason
 
 HEADLINE = "2023年新认定多少家省制造业创新中心?"
 ATTACKS = ['<img src=x onerror=alert(1)>', '<a href="http://evil.example/">点我</a>', "**粗体** _斜体_ `code`",

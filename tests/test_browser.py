@@ -5,9 +5,7 @@ in on its own page. Every page refuses requests that would leave the machine, an
 was attempted (letter text with attack strings must not load anything).
 """
 import json
-import os
 import shutil
-import time
 from pathlib import Path
 from urllib.parse import urlparse
 
