@@ -108,7 +108,8 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="") 
         years = parse_year(year)
         if letter and letter not in engine.stored.letters:
             raise LetterQAError("“只问这封”选的答复函已不在库中：请在答复函库里重新选择。")
-        previous = turns_.answer_of(turns[-1], engine.stored) if turns else None
+        asked = [t for t in turns if not t.get("error")]  # a message about a bad filter is not a turn to follow
+        previous = turns_.answer_of(asked[-1], engine.stored) if asked else None
         answer = ask_engine(engine, question, sender, years, letter, previous)
     except LetterQAError as exc:
         return turns + [turns_.error_record(question, str(exc))], None

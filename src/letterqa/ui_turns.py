@@ -16,7 +16,7 @@ _ENDS = ("开头", "落款", "结语")
 def letter_record(letter: Letter) -> dict:
     """What the UI shows of a letter; 文号 and recipient from the page's metadata when the text lacks them."""
     meta = getattr(letter, "meta", None) or {}
-    return {"letter_id": letter.letter_id, "source": letter.source, "sender": letter.sender or meta.get("来源", ""),
+    return {"letter_id": letter.letter_id, "source": letter.source, "sender": letter.sender or meta.get("发布机构") or meta.get("来源", ""),
             "date": letter.date, "title": letter.title, "doc_number": letter.doc_number or meta.get("文号", ""),
             "recipient": letter.recipient}
 
@@ -34,6 +34,7 @@ def turn_record(answer: Answer, filters: dict, suggestions: list[str]) -> dict:
     return {"id": uuid.uuid4().hex[:12], "question": answer.question, "text": answer.text,
             "answered": answer.answered, "understood": getattr(answer, "understood", "") or "",
             "reason": getattr(answer, "reason", "") or "", "latency_ms": round(answer.latency_ms, 1),
+            "scope": list(getattr(answer, "scope", ()) or ()),
             "citations": [passage_record(c.chunk, c.letter, c.n, c.quote) for c in answer.citations],
             "others": others, "filters": dict(filters), "suggestions": suggestions}
 
@@ -59,7 +60,7 @@ def answer_of(turn: dict, stored) -> Answer | None:
     except (LookupError, KeyError, TypeError):
         return None
     extra = {"understood": turn.get("understood", ""), "reason": turn.get("reason", ""),
-             "scope": tuple(dict.fromkeys(p["letter_id"] for p in turn["citations"]))}
+             "scope": tuple(turn.get("scope") or dict.fromkeys(p["letter_id"] for p in turn["citations"]))}
     fields = Answer.__dataclass_fields__
     return Answer(turn["question"], turn["text"], turn["answered"], citations, hits, 0.0, stored.letters,
                   **{k: v for k, v in extra.items() if k in fields})
