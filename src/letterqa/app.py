@@ -98,8 +98,10 @@ def active_filters(engine, sender, year, letter) -> dict:
     return active
 
 
-def run_turn(engine, question: str, turns: list, sender="", year="", letter="") -> tuple[list, object]:
-    """One question: the turns with the new one appended, and the Answer (None on an error)."""
+def run_turn(engine, question: str, turns: list, sender="", year="", letter="",
+             follow: bool = True) -> tuple[list, object]:
+    """One question: the turns with the new one appended, and the Answer (None on an error).
+    With `follow`, the question may lean on the last answered turn; without, it is asked on its own."""
     question = (question or "").strip()
     turns = list(turns or [])
     if not question:
@@ -109,7 +111,7 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="") 
         if letter and letter not in engine.stored.letters:
             raise LetterQAError("“只问这封”选的答复函已不在库中：请在答复函库里重新选择。")
         asked = [t for t in turns if not t.get("error")]  # a message about a bad filter is not a turn to follow
-        previous = turns_.answer_of(asked[-1], engine.stored) if asked else None
+        previous = turns_.answer_of(asked[-1], engine.stored) if asked and follow else None
         answer = ask_engine(engine, question, sender, years, letter, previous)
     except LetterQAError as exc:
         return turns + [turns_.error_record(question, str(exc))], None
@@ -214,8 +216,8 @@ def create_app(engine, access: Access | None = None):
 
         filters = [sender, year, letter]
 
-        def on_ask(question, turns, who, when, which):
-            turns, answer = run_turn(engine, question, turns, who, when, which)
+        def on_ask(question, turns, who, when, which, follow=True):
+            turns, answer = run_turn(engine, question, turns, who, when, which, follow)
             from .answer import answer_to_dict
 
             data = answer_to_dict(answer) if answer is not None else {"error": turns[-1].get("error", "")}
@@ -226,6 +228,8 @@ def create_app(engine, access: Access | None = None):
             act, keep = data.get("act"), gr.skip()
             if act == "ask":
                 return (*on_ask(data.get("q", ""), turns, who, when, which)[:3], keep, keep, keep, keep, keep)
+            if act == "asis":
+                return (*on_ask(data.get("q", ""), turns, who, when, which, False)[:3], keep, keep, keep, keep, keep)
             if act == "unfiltered":
                 page, turns, box_ = on_ask(data.get("q", ""), turns, "", "", "")[:3]
                 return page, turns, box_, "", "", "", keep, keep

@@ -18,7 +18,8 @@ CSS = """
 .lq-chip { border:1px solid var(--color-accent); color: var(--color-accent); background:transparent;
   border-radius:10px; padding:0 6px; margin:0 2px; font-size:.85em; cursor:pointer; line-height:1.5; }
 .lq-chip:hover, .lq-chip:focus { background: var(--color-accent); color:white; }
-.lq-understood { color: var(--body-text-color-subdued); font-size:.9em; }
+.lq-understood { background: var(--background-fill-secondary); border-radius:6px; padding:2px 8px; font-size:.92em; }
+.lq-understood .lq-link { margin-left:10px; font-size:.9em; }
 .lq-refusal { color: var(--body-text-color); }
 .lq-error { color: var(--error-text-color, #b91c1c); }
 .lq-filter-note { background: var(--background-fill-secondary); padding:6px 10px; border-radius:6px; }
@@ -126,7 +127,7 @@ element.addEventListener('click', (ev) => {
     const form = element.querySelector('form.lq-down[data-turn="' + d.turn + '"]');
     data.reason = form.elements.reason.value; data.passage = form.elements.passage.value;
   }
-  if (d.act === 'ask' || d.act === 'unfiltered') { t.disabled = true; t.textContent = '正在回答…'; }
+  if (d.act === 'ask' || d.act === 'unfiltered' || d.act === 'asis') { t.disabled = true; t.textContent = '正在回答…'; }
   trigger('click', data);
 });
 let shown = '';

@@ -136,8 +136,9 @@ def turn_html(turn: dict, selected: bool) -> str:
     if turn.get("error"):
         return (f'<div class="lq-turn" data-turn="{tid}"><div class="lq-q">{esc(turn["question"])}</div>'
                 f'<div class="lq-a lq-error" role="alert">⚠️ {esc(turn["error"])}</div></div>')
-    understood = (f'<p class="lq-understood">理解为：{esc(turn["understood"])}</p>'
-                  if turn.get("understood") else "")
+    understood = (f'<p class="lq-understood">理解为：{esc(turn["understood"])}'
+                  f'<button class="lq-link" data-act="asis" data-server="1" data-q="{esc(turn["question"])}">'
+                  f"不对？按原话单独提问</button></p>" if turn.get("understood") else "")
     return (f'<div class="lq-turn{" lq-selected" if selected else ""}" data-turn="{tid}">'
             f'<div class="lq-q">{esc(turn["question"])}</div>'
             f'<div class="lq-a" data-act="turn" data-turn="{tid}">{understood}{answer_body(turn)}'
