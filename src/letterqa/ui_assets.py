@@ -83,6 +83,7 @@ table.lq-cross, table.lq-library { border-collapse:collapse; width:100%; }
   .lq-cross td { display:block; border:none; padding:2px 4px; }
   .lq-library thead { display:none; } .lq-library tr { display:block; border-bottom:2px solid var(--border-color-primary); }
   .lq-library td { display:block; border:none; }
+  .lq-library td[data-label]::before { content: attr(data-label) "："; color: var(--body-text-color-subdued); }
 }
 """
 

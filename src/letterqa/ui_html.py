@@ -230,9 +230,11 @@ def library_table(rows: list[dict], can_remove: bool) -> str:
         lid = esc(r["letter_id"])
         remove = (f'<button class="lq-btn lq-danger" data-act="remove" data-letter="{lid}">移除</button>'
                   if can_remove else "")
-        body.append(f'<tr><td>{esc(r["sender"])}</td><td>{esc(cn_date(r["date"]))}</td>'
+        body.append(f'<tr><td data-label="发文单位">{esc(r["sender"])}</td>'
+                    f'<td data-label="落款日期">{esc(cn_date(r["date"]))}</td>'
                     f'<td>《{esc(r["title"] or r["source"])}》<br><small>{esc(r["source"])}</small></td>'
-                    f'<td>{esc(r["doc_number"])}</td><td>{esc(r["recipient"])}</td><td>{r["passages"]}</td>'
+                    f'<td data-label="文号">{esc(r["doc_number"])}</td><td data-label="收件人">{esc(r["recipient"])}</td>'
+                    f'<td data-label="段落">{r["passages"]}</td>'
                     f'<td><button class="lq-btn" data-act="open" data-letter="{lid}">查看全文</button>'
                     f'<button class="lq-btn" data-act="only" data-letter="{lid}">只问这封</button>{remove}</td></tr>')
     return (f'<p>共 {len(rows)} 封答复函。</p><table class="lq-library"><thead><tr><th>发文单位</th><th>落款日期</th>'
