@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .checks import Refusal, states_amount
+from .genre import YEAR, is_boilerplate
 from .lexical import tokenize
-from .question import asks_quantity, states_quantity, years_in
 from .records import Answer, Chunk, Citation, Hit, Letter
 
 ANSWER_POOL = 5        # passages whose sentences may answer
@@ -26,7 +27,8 @@ LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); covera
 RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
 META_BONUS = 0.2       # for a sentence that states the letter fact asked about (sender, date, …)
 
-_MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
+MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
+_FRAME = {("开头",), ("落款",), ("页面信息",)}
 _CITE_MARK = re.compile(r"\[\d+\]")
 
 
@@ -77,22 +79,25 @@ def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[st
     return sum(w for t, w in weights.items() if t in sentence_tokens) / total
 
 
-def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], vectors: np.ndarray,
+def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentence], vectors: np.ndarray,
                     idf: dict[str, float], bonus_of=None) -> list[Scored]:
-    """Score each candidate sentence for how well it answers the question."""
-    q_tokens = tokenize(question)
-    wants_number = asks_quantity(question)
-    years = years_in(question)
+    """Score each candidate sentence for how well it answers `asked` (the query's text or one of its parts)."""
+    q_tokens = tokenize(asked)
+    years = set(YEAR.findall(asked))
     out = []
     for sent, vec in zip(sentences, vectors):
         text = sent.text
         dense = float(vec @ qvec)
         cov = coverage(q_tokens, set(tokenize(text)), idf)
         bonus = 0.0
-        if wants_number:
-            bonus += 0.02 if states_quantity(text) else -0.03
+        if query.quantity:
+            bonus += 0.04 if states_amount(text, query.unit) else -0.05
+        if bonus_of is None and sent.chunk.path[:1] in _FRAME and len(text) < 30:
+            bonus -= 0.1  # a salutation, title or signer line says nothing about content
         if years:
-            bonus += 0.02 * len(years & years_in(text))
+            bonus += 0.02 * len(years & set(YEAR.findall(text)))
+        if bonus_of is None and is_boilerplate(text):  # 感谢…支持 answers no question about content
+            bonus -= 0.5
         extra = bonus_of(sent) if bonus_of is not None else 0.0
         if not extra and (len(text) < 12 or _is_heading(sent)):  # headings and fragments say little alone
             bonus -= 0.05
@@ -101,13 +106,13 @@ def score_sentences(question: str, qvec: np.ndarray, sentences: list[Sentence], 
     return out
 
 
-def choose(scored: list[Scored], question: str) -> list[Scored]:
-    """The best sentence, plus close runners-up (from other passages when the question has parts)."""
+def choose(scored: list[Scored], several: bool = False) -> list[Scored]:
+    """The best sentence, plus close runners-up (more of them when the question asks for several things)."""
     if not scored:
         return []
     ranked = sorted(scored, key=lambda s: -s.score)
     best = ranked[0]
-    gap = RUNNER_UP_GAP * (2 if _MULTI.search(question) else 1)
+    gap = RUNNER_UP_GAP * (2 if several else 1)
     picked = [best]
     for s in ranked[1:]:
         if len(picked) >= MAX_SENTENCES or s.score < best.score - 2 * gap:
@@ -174,11 +179,12 @@ def relevance(best: Scored) -> float:
     return best.dense + LEXICAL_WEIGHT * best.coverage
 
 
-def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[str, Letter],
-            answered: bool, reason: str = "") -> tuple[str, tuple[Citation, ...]]:
-    """The answer text with [n] marks, and its citations (one per cited passage)."""
-    if not answered:
-        return refusal_text(question, reason), ()
+def compose(picked: list[Scored], hits: list[Hit], letters: dict[str, Letter],
+            label_letters: bool = False) -> tuple[str, tuple[Citation, ...]]:
+    """The answer text with [n] marks, and its citations (one per cited passage).
+
+    With `label_letters` (an answer drawn from several letters) each line starts with its letter's name.
+    """
     numbers: dict[int, int] = {}
     citations: list[Citation] = []
     for s in picked:
@@ -197,8 +203,17 @@ def compose(question: str, picked: list[Scored], hits: list[Hit], letters: dict[
             lines[-1].append(s.sentence)
         else:
             lines.append([s.sentence])
-    text = "\n".join(f"{_quote(line)}[{numbers[line[0].chunk.chunk_id]}]" for line in lines)
+
+    def label(line):
+        return f"{short_name(letters[line[0].chunk.letter_id])}：" if label_letters else ""
+
+    text = "\n".join(f"{label(line)}{_quote(line)}[{numbers[line[0].chunk.chunk_id]}]" for line in lines)
     return text, tuple(citations)
+
+
+def short_name(letter: Letter) -> str:
+    """A letter's name in one short phrase: its sender (or page publisher), else its title, else its file."""
+    return letter.sender or letter.meta.get("发布机构", "") or (f"《{letter.title}》" if letter.title else letter.source)
 
 
 def _quote(used: list[Sentence]) -> str:
@@ -210,32 +225,39 @@ def _quote(used: list[Sentence]) -> str:
     return used[0].text.strip()
 
 
-_REASONS = {  # reason -> (Chinese, English); other reasons are specifics the letters never state
-    "planned, not done": ("答复函只写了计划，没有写已完成的情况", "the letters state plans, not what was done"),
-    "no amount": ("答复函没有写相应的数字", "the letters state no such figure"),
+_REASONS = {  # Refusal.kind -> (Chinese, English)
+    "planned": ("答复函只写了计划，没有写已完成的情况", "the letters state plans, not what was done"),
+    "no_amount": ("答复函没有写相应的数字", "the letters state no such figure"),
+    "not_a_question": ("这不像是关于答复函的问题", "this does not look like a question about the letters"),
+    "not_relevant": ("答复函里没有与问题足够相关的内容", "nothing in the letters is close enough to the question"),
 }
 _SPECIFICS = {"money": ("资金金额", "an amount of money")}
 
 
-def refusal_text(question: str, reason: str = "") -> str:
-    """What a refusal says, in the question's language, with its reason when there is one."""
-    english = is_english(question)
-    if reason in _REASONS:
-        because = _REASONS[reason][english]
-    elif reason:
-        named = [_SPECIFICS.get(x, (x, x))[english] for x in reason.split(", ")]
+def refusal_text(query, refusal: Refusal, candidates=(), filtered: bool = False) -> str:
+    """What a refusal says, in the question's language, with its reason."""
+    english = query.english
+    if refusal.kind == "ambiguous":
+        names = "；".join(letter.name for letter in candidates)
+        if english:
+            return ("The question does not say which letter it means; it could be: " + names
+                    + ". Name the department or topic, or ask one letter only.")
+        return f"问题没有说明是哪一封答复，可能是：{names}。请在问题里写明发文单位或主题，或选择“只问这封”。"
+    if refusal.kind == "unstated" and refusal.missing:
+        named = [_SPECIFICS.get(x, (x, x))[english] for x in refusal.missing]
         because = "the letters never mention: " + ", ".join(named) if english else "答复函未提及：" + "、".join(named)
+    elif refusal.kind == "no_amount" and refusal.missing:
+        because = (f"the letters state no figure in {refusal.missing[0]}" if english
+                   else f"答复函没有写以“{refusal.missing[0]}”计的数字")
+    else:
+        because = _REASONS.get(refusal.kind, ("", ""))[english]
+    note = ""
+    if filtered:
+        note = " (only the letters your filters allow were searched)" if english else "（只在筛选条件内的答复函中查找）"
     if english:
-        return f"The letters do not answer this question{f' ({because})' if reason else ''}. " \
+        return f"The letters do not answer this question{f' ({because})' if because else ''}{note}. " \
                "The nearest passages are shown below."
-    return f"答复函中没有找到这个问题的答案{f'（{because}）' if reason else ''}。下面是最接近的段落，仅供参考。"
-
-
-def is_english(text: str) -> bool:
-    """True when the text is mostly Latin letters."""
-    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
-    cjk = sum("\u3400" <= ch <= "\u9fff" for ch in text)
-    return latin > 2 * cjk
+    return f"答复函中没有找到这个问题的答案{f'（{because}）' if because else ''}{note}。下面是最接近的段落，仅供参考。"
 
 
 def strip_marks(text: str) -> str:

@@ -64,7 +64,7 @@ def cmd_ask(args) -> int:
         raise EmptyQuestionError()
     engine = Engine.open(_settings(args))  # the model loads once for all questions
     for q in questions:
-        answer = engine.ask(q, k=args.k, mode=args.mode, sender=args.sender, year=args.year)
+        answer = engine.ask(q, k=args.k, mode=args.mode, sender=args.sender, year=args.year, letter=args.letter)
         if args.json:
             print(json.dumps(answer_to_dict(answer), ensure_ascii=False), flush=True)
         else:
@@ -93,9 +93,16 @@ def cmd_eval(args) -> int:
     from .evaluate import main_eval, summary_table
 
     run = main_eval(_settings(args), Path(args.file), Path(args.out), mode=args.mode or "hybrid", k=args.k or 10,
-                    sender=args.sender, year=args.year)
+                    sender=args.sender, year=args.year, scope=args.scope)
     print(summary_table(run))
     print(f"\nwrote {args.out}/results.jsonl, metrics.json, report.md, recall_at_k.png")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate import main_calibrate
+
+    print(main_calibrate(_settings(args), Path(args.file), Path(args.out) if args.out else None))
     return 0
 
 
@@ -132,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", parents=[common], help="answer questions with cited sentences")
     ask.add_argument("questions", nargs="*")
     ask.add_argument("--json", action="store_true", help="one JSON object per question, one per line")
+    ask.add_argument("--letter", help="ask this letter only (an id or file name from `letterqa letters`)")
     _retrieval_flags(ask)
     ask.set_defaults(func=cmd_ask)
     sub.add_parser("letters", parents=[common], help="list the indexed letters").set_defaults(func=cmd_letters)
@@ -139,7 +147,14 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("file")
     ev.add_argument("--out", default="report", help="folder for results.jsonl, metrics.json, report.md, recall_at_k.png")
     _retrieval_flags(ev, allow_all=True)
+    ev.add_argument("--scope", choices=["all", "letter"], default="all",
+                    help="letter: ask each row within its own letter (its `letter` field), as 只问这封 does")
     ev.set_defaults(func=cmd_eval)
+    cal = sub.add_parser("calibrate", parents=[common],
+                         help="fit when to refuse on a test set, cross-validated by letter")
+    cal.add_argument("file")
+    cal.add_argument("--out", help="calibration file to write (default: calibration.json in the index folder)")
+    cal.set_defaults(func=cmd_calibrate)
     serve = sub.add_parser("serve", parents=[common], help="the web chat")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
@@ -155,7 +170,7 @@ def _retrieval_flags(p, allow_all: bool = False) -> None:
     p.add_argument("-k", type=int, help="passages to retrieve (default 5; eval: 10)")
     p.add_argument("--mode", choices=modes, help="retrieval mode (default hybrid)")
     p.add_argument("--sender", help="only letters whose sender contains this")
-    p.add_argument("--year", type=int, help="only letters signed in this year")
+    p.add_argument("--year", help="only letters signed in this year or range (落款年份: 2023, 2021-2023)")
 
 
 def main(argv: list[str] | None = None) -> int:

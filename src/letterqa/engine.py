@@ -1,21 +1,36 @@
-"""The question path shared by the CLI, the chat and eval: embed, search, answer."""
+"""The question path shared by the CLI, the chat and eval: read → route → retrieve → answer.
+
+The engine only wires the stages together and reloads the index when a build swapped in a new one;
+what a question asks is read once (query.py), which letters it is about is decided once (route.py),
+and the answer policy lives in the Answerer (answerer.py) and its checks (checks.py).
+"""
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 
+import numpy as np
+
 from . import answer as ans
 from . import store
+from .answerer import Answerer, fields_answer_check
+from .checks import Refusal, load_calibration
 from .config import Settings
-from .errors import EmptyQuestionError
-from .question import (asks_list, asks_quantity, asks_which_letters, meta_field, missing_specifics, plan_for_fact,
-                       split_parts, states_field, states_quantity, topic_of)
-from .records import Answer, Chunk, Hit
-from .search import Searcher, filter_rows
+from .errors import EmptyQuestionError, LetterQAError
+from .query import looks_like_question, read_query
+from .records import Answer, Hit
+from .route import Catalog, Route, route
+from .search import Searcher
 from .sections import CHUNKER_VERSION
 
 log = logging.getLogger(__name__)
+
+# A follow-up leans on the previous turn: it opens with 那/那么/还有 or is too short to stand alone.
+_LEANS_ON = re.compile(r"^(那么?|那就|还有|另外|此外|其中|and\b|what about|how about)", re.I)
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年?")
 
 
 class Engine:
@@ -38,13 +53,17 @@ class Engine:
             embedder = load_embedder(settings.model, settings.cache)
         _check(stored, settings, embedder.fingerprint)
         engine = cls(settings, embedder, stored)
-        engine.ask("山东省2023年有多少家?")  # jieba's dictionaries load lazily: pay for them here, not on a question
+        if stored.letters:  # jieba's dictionaries load lazily: pay for them here, not on a question
+            engine.ask(next(iter(stored.letters.values())).title or "答复")
         return engine
 
     def _use(self, stored: store.StoredIndex) -> None:
         self.stored = stored
         self.searcher = Searcher(stored)
-        self.idf = ans.idf_table(stored.tokens)
+        self.catalog = Catalog(stored.letters)
+        idf = getattr(self.searcher, "idf", None) or ans.idf_table(stored.tokens)
+        calibration = load_calibration(self.embedder.fingerprint, self.settings.index)
+        self.answerer = Answerer(stored, idf, calibration)
 
     def refresh(self) -> bool:
         """Reload when `letterqa build` or an upload swapped in a new index. True if it did."""
@@ -59,9 +78,13 @@ class Engine:
                 log.info("loaded the new index %s", live.name)
         return True
 
-    def ask(self, question: str, k: int | None = None, mode: str | None = None,
-            sender: str | None = None, year: int | str | None = None) -> Answer:
-        """Answer one question from the letters, with citations; or say they do not answer it."""
+    def ask(self, question: str, k: int | None = None, mode: str | None = None, sender: str | None = None,
+            year: int | str | None = None, letter: str | None = None, previous: Answer | None = None) -> Answer:
+        """Answer one question from the letters, with citations; or say they do not answer it.
+
+        `letter` asks one letter only (its id or file name); `previous` is the conversation's last
+        answer, whose letter and topic a follow-up leans on.
+        """
         started = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -70,78 +93,146 @@ class Engine:
         k, mode = k or self.settings.k, mode or self.settings.mode
         with self._lock:
             stored = self.stored
-            parts = split_parts(question)
-            asked = [question] + (parts if len(parts) > 1 else [])
-            qvecs = self.embedder.encode_queries(asked)
-            rows = filter_rows(stored, sender, year)
-            n = max(k, ans.ANSWER_POOL)
-            hits = self.searcher.search(question, qvecs[0], n, mode, rows)
-            if asks_which_letters(question):
-                picked = self._pick_per_letter(question, qvecs[0], self.searcher.search(
-                    question, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode, rows))
-            elif len(asked) > 1:
-                picked = ans.merge_parts([self._pick(p, v, self.searcher.search(p, v, n, mode, rows))
-                                          for p, v in zip(asked[1:], qvecs[1:])])
-            else:
-                picked = self._pick(question, qvecs[0], hits)
-        unsupported = self._refusal(question, picked, hits) if picked else ""
-        answered = unsupported is None
-        if not answered:
-            log.info("refusing %r: %s", question, unsupported or "nothing retrieved")
-        text, citations = ans.compose(question, picked, hits, stored.letters, answered, unsupported)
+            allowed = allowed_letters(stored, sender, year)
+            text, understood, previous_scope = follow_up(question, previous, self.catalog)
+            query = read_query(text, self.catalog)
+            rt = route(query, self.catalog, self.letter_id(letter) if letter else None, allowed, previous_scope)
+            if rt.how == "previous" and not understood:
+                understood = f"{_scope_name(stored, rt.letter_ids)}：{question}"
+            picked, hits, refusal, candidates = self._answer(query, rt, k, mode)
+        filtered = allowed is not None
+        if refusal is None:
+            several = len({s.sentence.chunk.letter_id for s in picked}) > 1 and len(stored.letters) > 1
+            text_out, citations = ans.compose(picked, hits, stored.letters, label_letters=several)
+        else:
+            log.info("refusing %r: %s %s", question, refusal.kind, ", ".join(refusal.missing))
+            text_out, citations = ans.refusal_text(query, refusal, candidates, filtered), ()
         latency = (time.perf_counter() - started) * 1000
-        return Answer(question, text, answered, citations, tuple(hits[:k]), latency, stored.letters)
+        return Answer(question, text_out, refusal is None, citations, tuple(hits[:k]), latency, stored.letters,
+                      understood=understood, scope=rt.letter_ids or (), reason=refusal.kind if refusal else "")
 
-    def _pick(self, question: str, qvec, hits: list[Hit]) -> list[ans.Scored]:
-        """The sentences that answer one (sub-)question, best first."""
-        field = meta_field(question)
-        pool = list(hits[: ans.ANSWER_POOL])
-        if field and hits:  # facts about the letter sit in its opening and sign-off
-            pool += [Hit(c, 0.0) for c in self._ends_of(hits[0].chunk.letter_id) if c not in {h.chunk for h in pool}]
-        sentences, vectors = ans.candidate_sentences(pool, self.stored, pool=len(pool))
+    def _answer(self, query, rt: Route, k: int, mode: str):
+        """(picked sentences, hits, refusal or None, letters an unnamed question may mean)."""
+        stored, answerer = self.stored, self.answerer
+        content_rows = self._rows(rt.letter_ids, pages=bool(query.fields))
+        asked = [query.text] + (list(query.parts) if len(query.parts) > 1 else [])
+        qvecs = self.embedder.encode_queries(asked)
+        n = max(k, ans.ANSWER_POOL)
+        if not looks_like_question(query.text):
+            return [], [], Refusal("not_a_question"), []
+        if content_rows is not None and len(content_rows) == 0:
+            return [], [], Refusal("nothing"), []
+        hits = self.searcher.search(query.text, qvecs[0], n, mode, content_rows)
+        if not hits:
+            return [], [], Refusal("nothing"), []
+        one_letter = rt.letter_ids is not None and len(rt.letter_ids) == 1
+        if query.cross and not one_letter:
+            wide = self.searcher.search(query.topic or query.text, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
+                                        content_rows)
+            picked = answerer.per_letter(query, qvecs[0], wide)
+            return picked, hits, (fields_answer_check(picked) if query.fields else
+                                  answerer.check(query, picked, True)), []
+        letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
+        if query.fields:
+            if letter_id is None:
+                return [], hits, Refusal("ambiguous"), self._candidates(hits)
+            picked = answerer.letter_fields(query, qvecs[0], letter_id)
+            if picked:
+                return picked, hits, fields_answer_check(picked), []
+        if query.deictic and letter_id is None and rt.letter_ids is None and len(stored.letters) > 1:
+            return [], hits, Refusal("ambiguous"), self._candidates(hits)
+        if len(asked) > 1:
+            parts = [answerer.content(query, p, v, self.searcher.search(p, v, n, mode, content_rows))
+                     for p, v in zip(asked[1:], qvecs[1:])]
+            picked = ans.merge_parts(parts)
+        else:
+            picked = answerer.content(query, query.text, qvecs[0], hits)
+        return picked, hits, answerer.check(query, picked, rt.how in ("named", "scope", "previous")), []
+
+    def _rows(self, letter_ids, pages: bool) -> np.ndarray | None:
+        """The chunk rows of these letters (None = all); the page-information block only when asked about."""
+        stored = self.stored
+        if letter_ids is None and pages:
+            return None
+        ids = letter_ids if letter_ids is not None else list(stored.letters)
+        rows = [r for lid in ids if lid in stored.letters for r in stored.rows_of(lid)
+                if pages or stored.chunks[r].path[:1] != ("页面信息",)]
+        return np.asarray(rows, dtype=int)
+
+    def _unnamed_letter(self, hits: list[Hit]) -> str | None:
+        """The letter an unnamed question is about when the best passages agree on one; else None."""
+        if len(self.stored.letters) == 1:
+            return next(iter(self.stored.letters))
+        top = {h.chunk.letter_id for h in hits[:3]}
+        return top.pop() if len(top) == 1 else None
+
+    def _candidates(self, hits: list[Hit]):
+        seen = []
+        for h in hits:
+            if h.chunk.letter_id not in seen:
+                seen.append(h.chunk.letter_id)
+        return [self.stored.letters[lid] for lid in seen[:3]]
+
+    def letter_id(self, letter: str) -> str:
+        """A letter's id from its id or its file name; LetterQAError naming the fix when there is none."""
         letters = self.stored.letters
-        states = (lambda s: states_field(s.text, field, letters[s.chunk.letter_id])) if field else None
-        bonus = (lambda s: ans.META_BONUS * states(s)) if field else None
-        scored = ans.score_sentences(question, qvec, sentences, vectors, self.idf, bonus)
-        chosen = ans.choose(scored, question)
-        if chosen and field:  # joint signers, a contact line cut at ；
-            return ans.extend(chosen, scored, lambda best, s: states(s.sentence))
-        if chosen and asks_list(question):  # the items of a list cut at ；
-            return ans.extend(chosen, scored, ans.same_sentence)
-        return chosen
+        if letter in letters:
+            return letter
+        for lid, found in letters.items():
+            if found.source == letter or found.source.rsplit(".", 1)[0] == letter:
+                return lid
+        raise LetterQAError(f"no letter {letter!r} in the index: give an id or file name from `letterqa letters`")
 
-    def _pick_per_letter(self, question: str, qvec, hits: list[Hit]) -> list[ans.Scored]:
-        """The best sentence of each letter among the hits, if it holds most of the topic's wording."""
-        by_letter: dict[str, list[Hit]] = {}
-        for hit in hits:
-            by_letter.setdefault(hit.chunk.letter_id, []).append(hit)
-        topic = topic_of(question)
-        best = [max(self._pick(topic, qvec, group), key=lambda s: s.score) for group in by_letter.values()]
-        best = [s for s in best if s.coverage >= ans.TOPIC_COVERAGE] or best[:1]
-        return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
-    def _ends_of(self, letter_id: str) -> list[Chunk]:
-        chunks = (self.stored.chunks[r] for r in self.stored.rows_of(letter_id))
-        return [c for c in chunks if c.path[:1] in (("开头",), ("落款",))]
+def allowed_letters(stored: store.StoredIndex, sender: str | None = None,
+                    year: int | str | None = None) -> set[str] | None:
+    """The letters whose sender contains `sender` and whose signing year is `year` ("2023" or "2021-2023"); None = all."""
+    if not sender and not year:
+        return None
+    low, high = year_range(year) if year else (None, None)
+    out = set()
+    for lid, letter in stored.letters.items():
+        if sender and sender not in letter.sender and sender not in letter.meta.get("发布机构", ""):
+            continue
+        if year:
+            signed = int(letter.date[:4]) if letter.date[:4].isdigit() else None
+            if signed is None or not low <= signed <= high:
+                continue
+        out.add(lid)
+    return out
 
-    def _refusal(self, question: str, picked: list[ans.Scored], hits: list[Hit]) -> str | None:
-        """Why the picked sentences do not answer the question ("" when only too far in meaning); None if they do."""
-        letters = self.stored.letters
-        field = meta_field(question)
-        if field and any(states_field(s.sentence.text, field, letters[s.sentence.chunk.letter_id]) for s in picked):
-            return None  # the letter's own sign-off or opening states it: no closeness in meaning needed
-        best = max(picked, key=lambda s: s.score).sentence
-        if plan_for_fact(question, [(best.chunk.section, best.text)]):
-            return "planned, not done"
-        if asks_quantity(question) and not any(states_quantity(s.sentence.text) for s in picked):
-            return "no amount"
-        floor = self.settings.min_relevance_english if ans.is_english(question) else self.settings.min_relevance
-        if max(ans.relevance(s) for s in picked) < floor:
-            return ""
-        top = hits[:3]
-        missing = missing_specifics(question, [h.chunk.text for h in top],
-                                    [letters[h.chunk.letter_id].text for h in top])
-        return ", ".join(missing) if missing else None
+
+def year_range(year: int | str) -> tuple[int, int]:
+    """(first, last) year of "2023", 2023 or "2021-2023"; LetterQAError for anything else."""
+    m = re.fullmatch(r"\s*((?:19|20)\d{2})\s*(?:[-–~～至到]\s*((?:19|20)\d{2}))?\s*", str(year))
+    if not m:
+        raise LetterQAError(f"year {year!r} is not a year or a range: give e.g. 2023 or 2021-2023 (落款年份)")
+    low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+    return (low, high) if low <= high else (high, low)
+
+
+def follow_up(question: str, previous: Answer | None, catalog: Catalog) -> tuple[str, str, tuple[str, ...]]:
+    """(the text to ask, how it was understood, the letters to stay with) for a question in a conversation.
+
+    A question that names no letter stays with the previous turn's letters; one that leans on the previous
+    turn ("那到2025年呢?") is read together with the previous question, its years replaced by the new ones.
+    """
+    if previous is None or read_query(question, catalog).named:
+        return question, "", ()
+    scope = previous.scope or tuple(dict.fromkeys(c.chunk.letter_id for c in previous.citations))
+    content = len(_CJK.findall(question)) + len(re.findall(r"[A-Za-z]+", question))
+    if not (_LEANS_ON.search(question) or content <= 8):
+        return question, "", scope
+    base = previous.understood.split("：", 1)[-1] if previous.understood else previous.question
+    if _YEAR.search(question):
+        base = _YEAR.sub("", base)
+    tail = _LEANS_ON.sub("", question).strip(" ，,")
+    text = f"{base.rstrip('?？。 ')}，{tail}"
+    return text, text, scope
+
+
+def _scope_name(stored, letter_ids) -> str:
+    return "、".join(ans.short_name(stored.letters[lid]) for lid in (letter_ids or ())[:2]) or "全部答复"
 
 
 def _check(stored: store.StoredIndex, settings: Settings, fingerprint: str | None) -> None:

@@ -54,6 +54,7 @@ class TestRow:
     letter: str = ""
     type: str = ""
     lang: str = ""
+    letters: tuple[str, ...] = ()             # every letter the row is about (several for cross-letter rows)
 
     @property
     def answerable(self) -> bool:
@@ -112,8 +113,11 @@ def parse_row(obj) -> TestRow:
     keywords = _keywords(obj, qid)
     if keywords and not (quote or evidence):
         raise ValueError(f"{qid}: answer_keywords but no gold_quote; an unanswerable row has neither")
+    letter = obj.get("letter") or ""
+    letters = tuple(str(x) for x in letter) if isinstance(letter, list) else ((str(letter),) if letter else ())
     return TestRow(qid, question.strip(), keywords, quote, evidence, str(obj.get("gold_section") or ""),
-                   str(obj.get("letter") or ""), str(obj.get("type") or ""), str(obj.get("lang") or ""))
+                   letters[0] if len(letters) == 1 else "", str(obj.get("type") or ""), str(obj.get("lang") or ""),
+                   letters)
 
 
 def _text_or_none(obj: dict, key: str, qid: str) -> str | None:
@@ -296,12 +300,14 @@ def run_eval(engine, rows, modes=("hybrid",), k: int = 10, progress: bool = True
     modes = check_modes(modes)
     if rows:
         # Untimed: the first question pays for lazy loading (jieba's dictionary), not for search.
-        engine.ask(rows[0].question, k=k, mode=modes[0], **scope)
-    return EvalRun(k, tuple(_run_mode(engine, rows, mode, k, progress, scope) for mode in modes))
+        engine.ask(rows[0].question, k=k, mode=modes[0], sender=scope.get("sender"), year=scope.get("year"))
+    return EvalRun(k, tuple(_run_mode(engine, rows, mode, k, progress, dict(scope)) for mode in modes))
 
 
 def _run_mode(engine, rows, mode: str, k: int, progress: bool, scope: dict) -> ModeResult:
-    verdicts = tuple(judge(row, engine.ask(row.question, k=k, mode=mode, **scope), mode)
+    per_letter = scope.pop("scope", "all") == "letter"
+    verdicts = tuple(judge(row, engine.ask(row.question, k=k, mode=mode, **scope,
+                                           letter=row.letter if per_letter and row.letter else None), mode)
                      for row in tqdm(rows, desc=f"eval {mode}", unit="q", disable=not progress))
     curve = tuple(hit_at(verdicts, c) for c in range(1, CURVE_DEPTH + 1))
     return ModeResult(mode, verdicts, score_mode(verdicts), score_by_type(verdicts), curve)
@@ -310,12 +316,12 @@ def _run_mode(engine, rows, mode: str, k: int, progress: bool, scope: dict) -> M
 def unindexed_letters(rows, engine) -> list[str]:
     """Problems for rows whose letter is not in the index: they would all fail, silently."""
     indexed = {Path(letter.source).name for letter in engine.stored.letters.values()}
-    missing = sorted({r.letter for r in rows if r.letter and Path(r.letter).name not in indexed})
+    missing = sorted({name for r in rows for name in r.letters if Path(name).name not in indexed})
     return [f"letter {name} is not in the index; its questions cannot be answered" for name in missing]
 
 
 def main_eval(settings, path, out_dir, mode: str = "hybrid", k: int = 10, progress: bool = True,
-              embedder=None, sender: str | None = None, year: int | None = None) -> EvalRun:
+              embedder=None, sender: str | None = None, year: int | str | None = None, scope: str = "all") -> EvalRun:
     """`letterqa eval FILE`: load the test set, ask it in one mode or all, write the report."""
     from .engine import Engine  # loads the model: only when an evaluation really runs
 
@@ -328,7 +334,7 @@ def main_eval(settings, path, out_dir, mode: str = "hybrid", k: int = 10, progre
     problems += unindexed_letters(rows, engine)
     for problem in problems:
         log.warning("%s: %s", path, problem)
-    run = run_eval(engine, rows, modes, k, progress, sender=sender, year=year)
+    run = run_eval(engine, rows, modes, k, progress, sender=sender, year=year, scope=scope)
     run = replace(run, problems=tuple(problems), testset=str(path))
     write_report(run, Path(out_dir))
     log.info("evaluation written to %s", out_dir)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from letterqa import formats
 from letterqa.errors import BadLetterError
+from letterqa.genre import (CN_DIGIT, CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PAGE_LINE, SALUTATION, SOURCE_LINE,
+                            page_fields)
 from letterqa.records import Letter
 
 log = logging.getLogger(__name__)
@@ -54,25 +56,20 @@ MARKER = re.compile(
     r"(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[）)]|\d{1,2}[、.．](?!\d)|[（(]\d{1,2}[）)]"
     r"|[①-⑳]|[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[条章节部分])")
 FULL_LINE = 0.85
+# Where a page field's value ends when the page runs other furniture on after it (浏览次数:35 字体:[ ]).
+_FIELD_DEBRIS = re.compile(r"\s(?:\||浏览次数|浏览量|点击数|点击量|访问量|阅读次数|阅读量|字体|字号|打印|关闭|【|\[)")
 
 SECTION_HEADING = re.compile(r"[一二三四五六七八九十]+、")
-SALUTATION = re.compile(r"(?:尊敬的)?([^，。,；;！？!?《》:：]{2,40})[:：]")
 TITLE_PATTERNS = (
     re.compile(r"提出的[^《》。\n]{0,30}?《([^《》\n]+)》"),
     re.compile(r"《([^《》\n]+?(?:建议|提案|议案))》"),
     re.compile(r"提出的[^。\n]{0,30}?(关于[^。，,；;\n]{2,80}?的(?:建议|提案|议案))"),
 )
-CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4,
-            "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-DATE = re.compile(r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
-                  r"\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日")
-ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 SIGNED_DATE_LINE = re.compile(r"([^。，,；;！？]{0,40}?)\s*" + DATE.pattern)
 ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）()·]{2,40}?(?:厅|局|委|委员会|办公室|办|政府|部|院|中心|公司|集团|会|处|科|所|站|署|室|社|行|馆|队|组)")
-CONTACT = re.compile(r"(?:联系单位及电话|联系单位|联系人及电话|联系人|联系电话|联系方式|联 系 人)\s*[:：]")
-DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔［\[【（(]\s*(?:19|20)\d{2}\s*[〕］\]】）)]\s*第?\s*\d{1,5}\s*号")
 TAIL_LINES = 15
+HEADING_SENDER = re.compile(r"(?:\d{4}年度?)?([\u4e00-\u9fff（）()]{2,30}?)(?:对|关于)[^。]{0,80}(?:答复|复函|回复|意见)")
 
 
 def read_letter(path: Path, max_bytes: int | None = None) -> Letter:
@@ -80,11 +77,11 @@ def read_letter(path: Path, max_bytes: int | None = None) -> Letter:
     path = Path(path)
     data = _read_bytes(path, max_bytes)
     raw = READERS[path.suffix.lower()](data, path)
-    text, furniture = _clean(raw)
+    text, furniture, page = _clean(raw)
     _check_is_letter(text, path)
     log.debug("%s: %d characters, %d furniture lines removed", path.name, len(text), len(furniture))
     return Letter(letter_id=letter_id_of(text), source=path.name, text=text,
-                  sha256=hashlib.sha256(data).hexdigest(), **_metadata(text.split("\n"), furniture))
+                  sha256=hashlib.sha256(data).hexdigest(), **_metadata(text.split("\n"), furniture, page))
 
 
 def clean_text(raw: str) -> str:
@@ -121,18 +118,52 @@ def _check_is_letter(text: str, path: Path) -> None:
                                    "save it again as UTF-8")
 
 
-def _clean(raw: str) -> tuple[str, list[str]]:
-    """The cleaned text and the furniture lines removed from it (they may carry a page date)."""
-    kept, furniture = [], []
+def _clean(raw: str) -> tuple[str, list[str], dict[str, str]]:
+    """The cleaned text, the furniture lines removed from it, and the page's information fields.
+
+    The page's information block (索引号, 发布时间, 文号…) stands at the top of the text, one field a line,
+    whatever order the page had it in: it is the letter's metadata, answerable and citable, and apart
+    from the body, so it never runs into a paragraph.
+    """
+    kept, furniture, page_lines, page = [], [], [], {}
     for line in LINE_BREAK.sub("\n", raw).split("\n"):
         indented = bool(INDENT.match(line))
         line = SPACE_RUN.sub(" ", INVISIBLE.sub("", line)).strip()
-        if line and _is_furniture(line):
+        source = SOURCE_LINE.fullmatch(line)
+        fields = _page_info(line) if not source else []
+        if source:
+            page.setdefault("网址", source.group(1))
+        elif fields:
+            for label, colon, value in fields:
+                if value and label not in page:
+                    page[label] = value
+                    page_lines.append(f"{label}{colon}{value}")
+        elif line and _is_furniture(line):
             # Dropped without leaving a paragraph break: a PDF page number sits mid-paragraph.
             furniture.append(line)
         else:
             kept.append((line, indented))
-    return "\n".join(_join_wrapped(kept)), furniture
+    return "\n".join(page_lines + _join_wrapped(kept)), furniture, page
+
+
+def _page_info(line: str) -> list[tuple[str, str, str]]:
+    """(label, colon, value) of each field on a page-information line; [] for any other line.
+
+    A line is page information when it opens with a field label (after a bullet or a table bar), or
+    when what stands before its first label is short and no sentence (`河南省林业局 http://… 发布日期:…`).
+    """
+    body = line.lstrip("-•·|* ")
+    first = PAGE_LINE.search(body)
+    if not first or len(body) > 300 or body.endswith("。"):
+        return []
+    before = body[: first.start()]
+    if before and (len(before) > 40 or any(ch in before for ch in "。，,；;")):
+        return []
+    out = []
+    for label, value in page_fields(body[first.start():]):
+        colon = "：" if "：" in body else ":"
+        out.append((label, colon, _FIELD_DEBRIS.split(value)[0].strip()))
+    return out
 
 
 def _is_furniture(line: str) -> bool:
@@ -194,18 +225,44 @@ def _continues(previous: str, line: str, indented: bool, width: float, by_indent
     return last not in SENTENCE_END and not MARKER.match(line)
 
 
-def _metadata(lines: list[str], furniture: list[str]) -> dict[str, str]:
+def _metadata(lines: list[str], furniture: list[str], page: dict[str, str]) -> dict:
+    lines = lines[sum(1 for line in lines[: len(page)] if PAGE_LINE.match(line)):]  # the letter below the page block
     head = lines[:_head_end(lines)]
     salutation_at, recipient = _recipient(head)
     date_at, signed, prefix = _signed_date(lines)
+    page_date = _page_date([f"{k}:{v}" for k, v in page.items() if "日期" in k or "时间" in k] + furniture)
+    meta = dict(page)
+    meta.update(_copy_lines(lines))
     return {
-        "title": _title(head, salutation_at),
+        "title": _title(head, salutation_at) or page.get("标题", "") or page.get("名称", ""),
         "recipient": recipient,
-        "date": signed or _page_date(furniture),
-        "sender": _sender(lines, date_at, prefix),
-        "doc_number": _doc_number(head[:salutation_at] if salutation_at >= 0 else head[:8], furniture),
+        "date": signed or page_date,
+        "sender": _sender(lines, date_at, prefix) or _heading_sender(head) or page.get("发布机构", "")
+        or page.get("发文机关", ""),
+        "doc_number": _doc_number(head[:salutation_at] if salutation_at >= 0 else head[:8],
+                                  [f"文号:{page['文号']}"] if "文号" in page else furniture),
         "contact": _contact(lines),
+        "meta": meta,
     }
+
+
+def _heading_sender(head: list[str]) -> str:
+    """The organisation a heading names as replying: `河南省林业局对省政协…提案的答复`."""
+    for line in head[:4]:
+        m = HEADING_SENDER.match(line)
+        if m and _is_organisation(m.group(1)):
+            return m.group(1)
+    return ""
+
+
+def _copy_lines(lines: list[str]) -> dict[str, str]:
+    """抄送, 抄报 and 签发人 lines of the sign-off, by label."""
+    out = {}
+    for line in lines[-TAIL_LINES:]:
+        m = COPY_TO.search(line)
+        if m and m.start() <= 2:
+            out.setdefault(m.group(1), line[m.end():].strip())
+    return out
 
 
 def _head_end(lines: list[str]) -> int:

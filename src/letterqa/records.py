@@ -18,6 +18,14 @@ class Letter:
     doc_number: str = ""    # 文号, e.g. 鲁工信发〔2023〕5号 when the letter states its own
     contact: str = ""       # the contact line, without its brackets
     sha256: str = ""        # of the source file's bytes
+    # The page's information block and the letter's own lines by label: 发布时间, 文号, 来源, 抄送, 网址…
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def name(self) -> str:
+        """How a reader names the letter: sender, date and title, as far as they are known."""
+        parts = [self.sender or self.meta.get("发布机构", ""), self.date, f"《{self.title}》" if self.title else ""]
+        return " · ".join(p for p in parts if p) or self.source
 
 
 @dataclass(frozen=True)
@@ -69,3 +77,6 @@ class Answer:
     hits: tuple[Hit, ...] = ()
     latency_ms: float = 0.0
     letters: dict = field(default_factory=dict, compare=False, hash=False)  # letter_id -> Letter
+    understood: str = ""    # how a follow-up or an unnamed "这份答复" was read; "" when asked as is
+    scope: tuple[str, ...] = ()  # the letter_ids the question was asked of; () = all letters
+    reason: str = ""        # why it was refused (a checks.Refusal kind); "" when answered

@@ -1,6 +1,7 @@
 """Split a letter into a section tree of chunks: 一、 › (一) › 1. › (1) › 一是…, one chunk per smallest section.
 
 Parts outside the numbered sections get fixed paths:
+- ("页面信息",): the page's information block (索引号, 发布时间, 文号…) the reader put first.
 - ("开头",): all before the first top-level heading (title, salutation, 已收悉…现答复如下); in a letter
   with no numbering, the short title line, the salutation and the 收悉/如下 paragraph at the top.
 - ("落款",): the first date line among the last six paragraphs, the organisation line above it (and
@@ -15,9 +16,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from letterqa.genre import PAGE_LINE
 from letterqa.records import Chunk, Letter
 
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "3"
 
 # Numbering counts only at the start of a paragraph; (?!\d) keeps "10.6%" and "2.3个" out of level 3.
 _MARKER = re.compile(
@@ -53,10 +55,14 @@ def split_sections(letter: Letter, max_chars: int = 300) -> list[Chunk]:
     """Chunks of `letter`, one per smallest section body, each with the headings above it; ids 0..n-1."""
     text = letter.text
     paras = _spans(text, 0, len(text), _NEWLINE)
+    page = 0  # the page's information block, which the reader put first
+    while page < len(paras) and PAGE_LINE.match(text, *paras[page]):
+        page += 1
+    page_pieces, paras = [(("页面信息",), s, e) for s, e in paras[:page]], paras[page:]
     sign = _signoff_start(text, paras)
     close = _closing_start(text, paras, sign)
     opening = _opening_end(text, paras[:close])
-    pieces = [(("开头",), s, e) for s, e in paras[:opening]]
+    pieces = page_pieces + [(("开头",), s, e) for s, e in paras[:opening]]
     pieces += _body_pieces(text, paras[opening:close])
     pieces += [(("结语",), s, e) for s, e in paras[close:sign]]
     pieces += [(("落款",), s, e) for s, e in paras[sign:]]
@@ -142,6 +148,9 @@ def _opening_end(text: str, paras: list[tuple[int, int]]) -> int:
     numbered = [lv for lv in levels if lv]
     if numbered:
         return levels.index(min(numbered))
+    for i, (s, e) in enumerate(paras[:6]):  # a page may put debris above the title: the 收悉 paragraph ends it
+        if _RECEIVED.search(text, s, e) and i + 1 < len(paras):
+            return i + 1
     end = 0
     for i, (s, e) in enumerate(paras[:3]):  # title, salutation, 收悉 paragraph: never more
         line = text[s:e]

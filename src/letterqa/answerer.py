@@ -1,0 +1,199 @@
+"""The one answer path: a Query and its retrieved hits in, an Answer (or a typed refusal) out.
+
+Three kinds of question are answered three ways:
+- about the letter itself (who replied, to whom, when, 文号, 抄送): the line of the letter that states
+  the field, found by the genre's rules in its page block, opening and sign-off;
+- about several letters ("哪些答复提到了…", 分别, 比较): the best sentence of each letter, one line each;
+- about content: the best sentences of the retrieved passages, scored by meaning, wording and what is
+  asked (a number in the asked unit, the year), never a formula of the genre.
+Then the checks decide whether the sentences answer it (checks.py).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import answer as ans
+from .checks import RULES, Calibration, Evidence, Refusal, features
+from .genre import CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PROPOSAL_NUMBER, SALUTATION, is_boilerplate
+from .records import Chunk, Hit, Letter
+
+MIN_RELEVANCE = 0.86          # without a calibration: the old measured floors (Chinese, English)
+MIN_RELEVANCE_ENGLISH = 0.735
+CROSS_COVERAGE = 0.3          # a letter joins a which-letters answer when it holds this share of the topic
+
+_PAGE = ("页面信息",)
+_OPENING = ("开头",)
+_SIGNOFF = ("落款",)
+_PUBLISHED = re.compile(r"^(发布|发文|公开|成文)(日期|时间)")
+_CATEGORY = re.compile(r"(办复|答复|办理)类别|[A-C]类")
+_KIND = re.compile(r"建议|提案|议案")
+_PHONE = re.compile(r"\d{3,4}-\d{6,8}|1\d{10}")
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The sentences chosen to answer, with what the checks need."""
+
+    sentences: list            # answer.Scored, in reading order
+    refusal: Refusal | None = None
+    label_letters: bool = False
+
+
+def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
+    """True when a sentence of the letter states the asked field of the letter itself."""
+    zone = chunk.path[:1]
+    line = text.strip()
+    if field == "recipient":
+        if is_boilerplate(line) or "如下" in line:
+            return False
+        return bool(SALUTATION.fullmatch(line)) and len(line) <= 40 or \
+            bool(letter.recipient and letter.recipient in line and len(line) <= 60)
+    if field == "date":
+        return zone != _PAGE and len(line) <= 40 and bool(DATE.search(line) or ISO_DATE.search(line))
+    if field == "published":
+        return zone == _PAGE and bool(_PUBLISHED.match(line))
+    if field == "sender":
+        short = len(line) <= 40
+        return (zone == _SIGNOFF and short and not DATE.fullmatch(line)) or \
+            (zone == _PAGE and line.startswith(("发布机构", "发文机关", "发文单位"))) or \
+            bool(letter.sender and letter.sender in line and short)
+    if field == "title":
+        numbered = PROPOSAL_NUMBER.search(line) and _KIND.search(line) and "号" in line
+        return zone in (_PAGE, _OPENING) and bool(numbered or (letter.title and letter.title in line)) or \
+            (zone == _PAGE and line.startswith(("标题", "名称")))
+    if field == "doc_number":
+        return bool(DOC_NUMBER.search(line)) or (zone == _PAGE and line.startswith(("文号", "发文字号")))
+    if field == "contact":
+        return bool(CONTACT.search(line) or _PHONE.search(line))
+    if field == "copy_to":
+        return bool(COPY_TO.search(line)) and ("抄" in line)
+    if field == "signer":
+        return "签发人" in line
+    if field == "category":
+        return bool(_CATEGORY.search(line)) and len(line) <= 120
+    if field == "kind":
+        return zone == _OPENING and bool(_KIND.search(line))
+    return False
+
+
+# Where each field is looked for first: a field stated in several places is taken from its own zone.
+_ZONES = {"recipient": (_OPENING,), "title": (_PAGE, _OPENING), "date": (_SIGNOFF, _PAGE), "published": (_PAGE,),
+          "sender": (_SIGNOFF, _PAGE, _OPENING), "doc_number": (_PAGE, _OPENING), "contact": (_SIGNOFF,),
+          "copy_to": (_SIGNOFF,), "signer": (_SIGNOFF,), "category": (_PAGE, _SIGNOFF), "kind": (_OPENING,)}
+
+
+class Answerer:
+    """Chooses the sentences that answer a Query from its hits, and decides whether they do."""
+
+    def __init__(self, stored, idf: dict[str, float], calibration: Calibration | None):
+        self.stored = stored
+        self.idf = idf
+        self.calibration = calibration
+        self.trace: list | None = None   # `letterqa calibrate` collects the features of each decision here
+
+    # ------------------------------------------------------------ letter fields
+    def letter_fields(self, query, qvec: np.ndarray, letter_id: str) -> list[ans.Scored]:
+        """For each asked field, the sentence of the letter that states it (nearest in meaning when several do)."""
+        letter = self.stored.letters[letter_id]
+        hits = [Hit(self.stored.chunks[r], 0.0) for r in self.stored.rows_of(letter_id)]
+        sentences, vectors = ans.candidate_sentences(hits, self.stored, pool=len(hits))
+        every = [ans.Scored(s, float(v @ qvec), 0.0, float(v @ qvec)) for s, v in zip(sentences, vectors)]
+        picked: list[ans.Scored] = []
+        for field in query.fields:
+            found = [(s, v) for s, v in zip(sentences, vectors) if field_states(field, s.text, s.chunk, letter)]
+            if not found:
+                continue
+            zones = _ZONES.get(field, ())
+            rank = {z: i for i, z in enumerate(zones)}
+            best_zone = min(rank.get(s.chunk.path[:1], len(zones)) for s, _ in found)
+            found = [(s, v) for s, v in found if rank.get(s.chunk.path[:1], len(zones)) == best_zone]
+            scored = [ans.Scored(s, float(v @ qvec), 0.0, float(v @ qvec)) for s, v in found]
+            best = max(scored, key=lambda x: x.score)
+            if field == "date":  # the signed date is the last one of the sign-off
+                best = max(scored, key=lambda x: (x.sentence.chunk.chunk_id, x.sentence.start))
+            for s in [best] + _rest_of_line(best, every):
+                if not any(_same(s, p) for p in picked):
+                    picked.append(s)
+        return sorted(picked, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
+
+    # ------------------------------------------------------------ content
+    def content(self, query, asked: str, qvec: np.ndarray, hits: list[Hit]) -> list[ans.Scored]:
+        """The sentences that answer one (sub-)question from the hits, best passage first."""
+        pool = [h for h in hits[: ans.ANSWER_POOL] if h.chunk.path[:1] != _PAGE]
+        sentences, vectors = ans.candidate_sentences(pool, self.stored, pool=len(pool))
+        scored = ans.score_sentences(query, asked, qvec, sentences, vectors, self.idf)
+        several = query.wants_list or bool(ans.MULTI.search(asked))
+        chosen = ans.choose(scored, several)
+        if chosen and query.wants_list:  # the items of a list cut at ；
+            chosen = ans.extend(chosen, scored, ans.same_sentence)
+        return chosen
+
+    def per_letter(self, query, qvec: np.ndarray, hits: list[Hit]) -> list[ans.Scored]:
+        """The best sentence of each letter among the hits, if it holds enough of the topic's wording."""
+        by_letter: dict[str, list[Hit]] = {}
+        for hit in hits:
+            by_letter.setdefault(hit.chunk.letter_id, []).append(hit)
+        best = []
+        for lid, group in by_letter.items():
+            if query.fields:
+                found = self.letter_fields(query, qvec, lid)
+            else:
+                found = self.content(query, query.topic or query.text, qvec, group)
+            if found:
+                best.append(max(found, key=lambda s: s.score) if not query.fields else found[0])
+        if not query.fields:
+            best = [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
+        return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
+
+    # ------------------------------------------------------------ checks
+    def check(self, query, picked: list[ans.Scored], named: bool) -> Refusal | None:
+        """Why the picked sentences do not answer the query, or None when they do."""
+        if not picked:
+            return Refusal("nothing")
+        ev = self.evidence(picked)
+        for rule in RULES:
+            refusal = rule(query, ev)
+            if refusal is not None:
+                return refusal
+        x = features(query, ev, named)
+        if self.trace is not None:
+            self.trace.append(x)
+        if self.calibration is not None:
+            return None if self.calibration.answerable(x) else Refusal("not_relevant")
+        floor = MIN_RELEVANCE_ENGLISH if query.english else MIN_RELEVANCE
+        return None if ev.dense + ans.LEXICAL_WEIGHT * ev.coverage >= floor else Refusal("not_relevant")
+
+    def evidence(self, picked: list[ans.Scored]) -> Evidence:
+        best = max(picked, key=lambda s: s.score)
+        letters = {s.sentence.chunk.letter_id for s in picked}
+        return Evidence(tuple(s.sentence.text for s in picked), tuple(s.sentence.chunk.section for s in picked),
+                        tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage)
+
+
+def _rest_of_line(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]:
+    """The clauses after the best one on its line (联系人:…; 联系电话:…): a field line is read whole."""
+    chunk, out, end = best.sentence.chunk, [], best.sentence.end
+    for s in sorted(scored, key=lambda x: x.sentence.start):
+        sent = s.sentence
+        if sent.chunk.chunk_id != chunk.chunk_id or sent.start < end:
+            continue
+        gap = chunk.text[end:sent.start]
+        if "\n" in gap or gap.strip():
+            break
+        out.append(s)
+        end = sent.end
+    return out
+
+
+def _same(a: ans.Scored, b: ans.Scored) -> bool:
+    return a.sentence.chunk.chunk_id == b.sentence.chunk.chunk_id and a.sentence.start == b.sentence.start
+
+
+def fields_answer_check(picked: list[ans.Scored]) -> Refusal | None:
+    """A letter-field question is answered when its field lines were found; boilerplate never answers."""
+    if not picked or all(is_boilerplate(s.sentence.text) for s in picked):
+        return Refusal("nothing")
+    return None

@@ -1,0 +1,188 @@
+"""Answerability: named checks, each returning a typed Refusal or None, and the calibrated score.
+
+A check is a rule of the genre (a year the cited passage never states is not answered by it), never a
+rule for one question. The last check is measured: a logistic model over features of the best
+sentence, fitted on a test set with cross-validation by letter (`letterqa calibrate`), stored per
+model fingerprint.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .genre import is_boilerplate
+
+_MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
+_NUMBER = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元户栋套处份]")
+# Years, dates and document numbers are numbers but never the amount a question asks for.
+_NOT_AMOUNT = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:19|20)\d{2}\s*[年—\-–~～至]|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
+                         r"|〔\d{4}〕\d+号|第\s*\d+\s*号")
+_PLAN_SECTION = re.compile(r"下步|下一步|今后|打算|下阶段|计划")
+_PLAN_SENTENCE = re.compile(r"力争|拟|将于|计划于|将进一步|将继续|下一步|到(19|20)\d{2}年")
+
+CALIBRATION_FILE = "calibration.json"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the letters do not answer: a kind, and what was missing (a year, a place…)."""
+
+    kind: str                  # not_a_question | unstated | no_amount | planned | not_relevant | ambiguous | nothing
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the checks look at: the chosen sentences with their sections and letters."""
+
+    sentences: tuple[str, ...]      # the chosen sentences
+    sections: tuple[str, ...]       # their section paths
+    letters: tuple[str, ...]        # their letters' whole text
+    dense: float                    # cosine of the best sentence
+    coverage: float                 # IDF-weighted share of the question's words in the best sentence
+
+
+def states_amount(text: str, unit: str = "") -> bool:
+    """True when the text states an amount (in `unit` when one is asked); years, dates and 文号 do not count."""
+    plain = _NOT_AMOUNT.sub("", text)
+    if not _NUMBER.search(plain):
+        return False
+    return not unit or unit in plain or (unit.endswith("元") and "元" in plain)
+
+
+def unstated(query, ev: Evidence) -> Refusal | None:
+    """Specifics the question names that the evidence never states.
+
+    Years and amounts of money must be in the cited sentences or their section paths; a place,
+    person, organisation, code or quoted name anywhere in the cited letters (全省 there, 山东省 here).
+    """
+    near = "\n".join(ev.sentences + ev.sections)
+    whole = re.sub(r"\s+", "", "\n".join(ev.letters))
+    missing = sorted(y for y in query.years if y not in near)
+    missing += [w for w in query.names if not _abbreviates(w, whole)]
+    missing += [c for c in query.codes if c.lower() not in whole.lower()]
+    missing += [f"“{q}”" for q in query.quoted if re.sub(r"\s+", "", q) not in whole]
+    if query.money and query.quantity and not _MONEY.search(near):
+        missing.append("money")
+    return Refusal("unstated", tuple(missing)) if missing else None
+
+
+def _abbreviates(name: str, text: str) -> bool:
+    """True when the text states the name, or a full form it abbreviates (文旅局 in 文化和旅游局, 城管局 in 城市管理局)."""
+    if name in text:
+        return True
+    pattern = ".{0,4}".join(map(re.escape, name))
+    return bool(re.search(pattern, text))
+
+
+def no_amount(query, ev: Evidence) -> Refusal | None:
+    """A how-many question whose chosen sentences state no amount in the asked unit."""
+    if query.quantity and not any(states_amount(s, query.unit) for s in ev.sentences):
+        return Refusal("no_amount", (query.unit,) if query.unit else ())
+    return None
+
+
+def planned_not_done(query, ev: Evidence) -> Refusal | None:
+    """A question about what was done, answered only by plans (下一步…, 力争到2025年…)."""
+    if not query.done or not ev.sentences:
+        return None
+    plans = [bool(_PLAN_SECTION.search(sec) or _PLAN_SENTENCE.search(s)) for s, sec in zip(ev.sentences, ev.sections)]
+    return Refusal("planned") if all(plans) else None
+
+
+def boilerplate_only(query, ev: Evidence) -> Refusal | None:
+    """Only the genre's formulas (感谢…支持, 现答复如下) came back: they answer nothing."""
+    return Refusal("not_relevant") if ev.sentences and all(is_boilerplate(s) for s in ev.sentences) else None
+
+
+RULES = (unstated, no_amount, planned_not_done, boilerplate_only)
+
+
+# ---------------------------------------------------------------- the calibrated score
+
+FEATURES = ("dense", "coverage", "english", "dense_x_english", "named", "quantity_stated", "bias")
+
+
+def features(query, ev: Evidence, named: bool) -> list[float]:
+    """The numbers the answerability model weighs (see FEATURES)."""
+    english = 1.0 if query.english else 0.0
+    stated = 1.0 if (not query.quantity or any(states_amount(s, query.unit) for s in ev.sentences)) else 0.0
+    return [ev.dense, ev.coverage, english, ev.dense * english, 1.0 if named else 0.0, stated, 1.0]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Weights and threshold of the answerability model, for one embedding model."""
+
+    weights: tuple[float, ...]
+    threshold: float
+    fingerprint: str = ""
+    source: str = ""            # the test set it was fitted on
+
+    def probability(self, x: list[float]) -> float:
+        z = sum(w * v for w, v in zip(self.weights, x))
+        return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+
+    def answerable(self, x: list[float]) -> bool:
+        return self.probability(x) >= self.threshold
+
+
+def load_calibration(fingerprint: str, index_dir: Path | None) -> Calibration | None:
+    """The calibration for this model: the index folder's own (from `letterqa calibrate`), else the shipped one."""
+    for path in ([Path(index_dir) / CALIBRATION_FILE] if index_dir else []) + [Path(__file__).with_name(CALIBRATION_FILE)]:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        entry = data.get(fingerprint)
+        if entry and len(entry.get("weights", [])) == len(FEATURES):
+            return Calibration(tuple(entry["weights"]), float(entry["threshold"]), fingerprint, entry.get("source", ""))
+    return None
+
+
+def save_calibration(cal: Calibration, path: Path) -> None:
+    """Add or replace this model's entry in a calibration file."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    data[cal.fingerprint] = {"weights": [round(w, 5) for w in cal.weights], "threshold": round(cal.threshold, 4),
+                             "features": list(FEATURES), "source": cal.source}
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+def fit_logistic(xs: list[list[float]], ys: list[int], l2: float = 0.3, steps: int = 50) -> tuple[float, ...]:
+    """Weights of an L2-regularised logistic regression, by Newton's method (a few features, a few hundred rows)."""
+    import numpy as np
+
+    raw, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    # Standardised, so the penalty treats a cosine (spread 0.05) like a share (spread 0.5); the bias is last.
+    mean, std = raw[:, :-1].mean(axis=0), raw[:, :-1].std(axis=0)
+    std[std == 0] = 1.0
+    x = np.hstack([(raw[:, :-1] - mean) / std, raw[:, -1:]])
+    w = np.zeros(x.shape[1])
+    reg = l2 * np.eye(x.shape[1])
+    reg[-1, -1] = 0.0  # the bias is not shrunk
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(x @ w, -30, 30)))
+        grad = x.T @ (p - y) + reg @ w
+        hess = (x * (p * (1 - p))[:, None]).T @ x + reg
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    scaled = w[:-1] / std
+    return tuple(float(v) for v in scaled) + (float(w[-1] - scaled @ mean),)
+
+
+def best_threshold(probs: list[float], ys: list[int], max_false_refusal: float = 0.05) -> float:
+    """The threshold that refuses the most unanswerable rows while refusing at most this share of answerable ones."""
+    answerable = sorted(p for p, y in zip(probs, ys) if y)
+    if not answerable:
+        return 0.5
+    # Refusing below the q-quantile of the answerable rows refuses about q of them.
+    allowed = int(max_false_refusal * len(answerable))
+    return answerable[allowed] if allowed < len(answerable) else answerable[-1]

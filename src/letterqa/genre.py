@@ -1,0 +1,71 @@
+"""The vocabulary of the reply-letter genre, in one place: dates, 文号, proposal numbers, page fields,
+salutations, contact lines and the formulas every letter repeats.
+
+Reading, sectioning and question reading all use these patterns, so that what the reader calls a
+date is what a question's "哪天落款" is checked against.
+"""
+from __future__ import annotations
+
+import re
+
+# ---------------------------------------------------------------- dates
+CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4,
+            "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# 2024年8月25日, 二〇二四年八月二十五日: the form a letter signs with.
+DATE = re.compile(r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
+                  r"\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日")
+ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
+
+# ---------------------------------------------------------------- numbers of documents and proposals
+DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔［\[【（(]\s*(?:19|20)\d{2}\s*[〕］\]】）)]\s*第?\s*\d{1,5}\s*号")
+# 第48号提案, 第20240795号建议, 第D022号: how a proposal or suggestion is numbered.
+PROPOSAL_NUMBER = re.compile(r"第?\s*([A-Za-z]?\d{1,16})\s*号")
+
+# ---------------------------------------------------------------- page fields
+# A government page's information block: 索引号, 发布机构, 发布时间, 文号… These are the letter's metadata:
+# kept, shown and answerable, never mixed into answers about content.
+PAGE_FIELDS = (
+    "索引号", "主题分类", "体裁分类", "组配分类", "服务对象分类", "发布机构", "发文机关", "发文单位", "发文机构",
+    "成文日期", "成文时间", "发布日期", "发布时间", "发文日期", "发文时间", "公开日期", "生成日期",
+    "文号", "发文字号", "标题", "名称", "来源", "信息来源", "文章来源", "答复类别", "办复类别", "办理类别",
+    "公开属性", "公开方式", "公开范围", "公开形式", "效力状态", "有效性", "关键词", "所属机构", "所属主题",
+)
+_FIELD_NAME = "|".join(sorted((r"\s*".join(name) for name in PAGE_FIELDS), key=len, reverse=True))
+# One "label: value" segment; the value runs to the next label or the end.
+PAGE_FIELD = re.compile(rf"(?P<label>{_FIELD_NAME})\s*[:：]\s*(?P<value>.*?)\s*(?=(?:{_FIELD_NAME})\s*[:：]|$)")
+PAGE_LINE = re.compile(rf"(?:{_FIELD_NAME})\s*[:：]")
+# The source address a saved page carries (`source: https://…`).
+SOURCE_LINE = re.compile(r"(?:source|url|来源网址|原文链接|网址)\s*[:：]\s*(https?://\S+)\s*", re.I)
+
+# ---------------------------------------------------------------- opening, sign-off, contact
+SALUTATION = re.compile(r"(?:尊敬的)?([^，。,；;！？!?《》:：]{2,40})[:：]")
+CONTACT = re.compile(r"(?:联系单位及电话|联系单位|联系人及电话|联系人|联系电话|联系方式|联 系 人)\s*[:：]")
+COPY_TO = re.compile(r"(抄送|抄报|签发人)\s*[:：]")
+ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|中心|会|处|署|公司)$")
+
+# ---------------------------------------------------------------- formulas
+# What every letter says whatever it is about: never the answer to a question about its content.
+BOILERPLATE = re.compile(
+    r"^.{0,12}(?:感谢|谢谢)您?(?:对|们)?.{0,30}(?:关心|关注|支持|理解)|收悉|现(?:将.{0,20})?(?:答复|复函|函复|汇报)如下"
+    r"|现答复如下|特此(?:答复|函复|复函)|此复|专此|希望.{0,20}(?:继续|一如既往|多提)|欢迎.{0,20}(?:继续|多提|提出)"
+    r"|(?:有何|有什么)意见.{0,40}(?:填写|反馈|回执)|以便.{0,12}(?:进一步)?改进.{0,4}工作|宝贵(?:意见|建议)"
+    r"|敬请谅解|如有(?:不同)?意见|再次(?:感谢|致谢)")
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """True for the genre's formulas (感谢…支持, 现答复如下, 欢迎多提宝贵意见) when they carry no fact."""
+    core = sentence.strip()
+    if not BOILERPLATE.search(core):
+        return False
+    # A sentence that also states figures or names a plan is content that happens to thank.
+    return not re.search(r"\d{2,}|[一二三四五六七八九十]是", core) or len(core) < 30
+
+
+def page_fields(line: str) -> list[tuple[str, str]]:
+    """The (label, value) pairs a page-information line holds, labels without inner spaces."""
+    out = []
+    for m in PAGE_FIELD.finditer(line):
+        label = re.sub(r"\s+", "", m.group("label"))
+        out.append((label, m.group("value").strip(" |•-·")))
+    return out

@@ -1,0 +1,173 @@
+"""Read a question once into a Query: what it asks, about which letter, with which specifics.
+
+Nothing downstream reads the question string again: routing uses `named`, the answerer the
+fields, amount and list intent, the checks the specifics (years, names, codes, quoted names).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .genre import YEAR
+
+# Fields of the letter itself a question may ask for, in the order an answer gives them.
+# Each pattern asks for the field only; the answerer finds the line of the letter that states it.
+FIELDS: dict[str, re.Pattern] = {
+    "recipient": re.compile(
+        r"写给(谁|哪)|回复给(谁|哪)|答复给(谁|哪)|复给(谁|哪)|答复对象|抬头|称谓|哪(位|几位|些|两位)(代表|委员)|"
+        r"(谁|哪位|哪些|哪几位)[^，,。？?]{0,6}提出|提出人|提案人|建议人|提建议代表|to whom|addressed to|"
+        r"which (deputy|deputies|member|cppcc member)|who (made|raised|submitted|proposed)|whose (proposal|suggestion)",
+        re.I),
+    "title": re.compile(
+        r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|(建议|提案)的(题目|标题|名称)|第几号|几号(建议|提案)|"
+        r"哪(一)?次会议|哪(一)?届|标题|which (proposal|suggestion)|title of|what (is the )?number|which session",
+        re.I),
+    "doc_number": re.compile(r"文号|发文字号|document number|reference number", re.I),
+    # Only the letter's own date: "东阿至阳谷高速是哪天开工的" asks a date of the content.
+    "date": re.compile(r"哪天落款|落款(日期|时间)|签发(日期|时间)|成文(日期|时间)|哪天(签|答复|回复|复函)|"
+                       r"什么时候(签|落款|答复|回复)|(答复|复函|回复|这份|该函|意见)[^，,。？?]{0,8}(哪天|日期|什么时候|何时)|"
+                       r"when (was|did)[^?]{0,60}(sign|dated)|what date[^?]{0,40}(sign|reply|letter)|signed on", re.I),
+    "published": re.compile(r"发布(日期|时间)|网站(发布|公开)|公开(日期|时间)|(哪天|什么时候|何时)发布|发布于|"
+                            r"(published|posted) (online|on)|when was it published", re.I),
+    "sender": re.compile(r"哪个(单位|部门|机关)(答复|回复|发出|签发|办理|承办)|谁(答复|回复|发出|签发)的|答复单位|发文单位|"
+                         r"承办单位|署名|落款单位|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
+                         r"who (replied|signed|sent|answered)", re.I),
+    "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|contact|phone", re.I),
+    "copy_to": re.compile(r"抄送|抄报|copied to|cc", re.I),
+    "signer": re.compile(r"签发人|who signed off", re.I),
+    "category": re.compile(r"(办复|答复|办理)类别|哪一类|什么类别|category", re.I),
+    "kind": re.compile(r"(人大)?建议还是(政协)?提案|提案还是建议|suggestion or (a )?proposal", re.I),
+}
+# "这份答复…", "this reply": the letter is meant but not named.
+DEICTIC = re.compile(r"(这|该|此|本)(份|封|篇|件)?(答复|复函|回复|函|意见|信)|this (reply|letter|response|opinion)", re.I)
+# Across letters: which of them, each of them, compare them.
+CROSS = re.compile(r"(哪些|哪几份|哪几个|哪一份|哪份|几份)(答复|复函|回复|函|信|部门|单位|页面)|这批(答复|复函|回复)|"
+                   r"分别|各自|比较|对比|相比|哪个多|哪个少|(which|what) (of these |of the )?(letters|replies|bodies|"
+                   r"departments|agencies)|which of these|compare|each of", re.I)
+MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to|"
+                     r"address(es)?)(了|过)?", re.I)
+_CUE = re.compile(r"多少|几|什么|哪|谁|怎么|怎样|如何|是否|吗|呢|有无|为什么|为何|how|what|which|when|who|whom|where|why|"
+                  r"\?|？", re.I)
+_PART_SPLIT = re.compile(r"[，,；;]|(?<=[?？])")
+_MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[万亿]元|投资(额|金额)|金额|spend|spending|budget|funding|"
+                        r"fund|yuan|money|investment", re.I)
+_NUMBER_NOT_AMOUNT = re.compile(r"文号|编号|号码|电话|第几号|几号|document number|reference number|phone|"
+                                r"what number|No\.", re.I)
+_LIST_ASK = re.compile(r"哪些|哪几|有什么|什么(措施|举措|办法|安排|活动|工作)|几项|几个方面|which (two|three|four)|"
+                       r"what (measures|steps|actions|kinds)|list", re.I)
+_QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,40})[”\"」』》]")
+_QUANTITY_ASK = re.compile(r"多少|(?<!哪)几[家个项件名所条篇次期批倍年万亿千百]|多大|多高|多长|多快|多远|比例|比重|占比|"
+                           r"百分之几|how (many|much|fast|high|large|long|far)|by how much|"
+                           r"what (share|percentage|proportion|rate|amount)|roughly how", re.I)
+# The unit a how-many question asks in: 多少亩, 几家, 多少万元, how many villages (no unit).
+_UNIT_ASK = re.compile(r"(?:多少|几)\s*(万|亿|千|百)?\s*(元|亩|家|个|项|件|名|人次|人|所|条|篇|次|批|座|台|辆|吨|公里|"
+                       r"千米|米|平方米|平米|户|栋|套|处|份|期|倍|年|天|小时|分钟|万元|亿元)")
+_CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])")
+_ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$|^(pm|no)\d", re.I)
+_ASKS_DONE = re.compile(r"实际|已经|已|去年|前年|上年|此前|截至|迄今|过去|目前|so far|already|last year|actually|"
+                        r"has been|have been|was|were", re.I)
+_ASKS_PLAN = re.compile(r"下一步|下步|今后|将来|计划|打算|准备|目标|到\d{4}年|将|plan|will|target|next", re.I)
+_PROPER = ("ns", "nr", "nt", "nrt")
+_ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question, read once."""
+
+    text: str
+    lang: str                              # "zh" or "en"
+    parts: tuple[str, ...]                 # sub-questions; (text,) when it asks one thing
+    fields: tuple[str, ...] = ()           # fields of the letter itself it asks for (recipient, date, …)
+    named: tuple[str, ...] = ()            # letter_ids the question names (issuer, place, number, topic)
+    deictic: bool = False                  # "这份答复": a letter is meant, maybe not named
+    cross: bool = False                    # about several letters: which of them, each, compare
+    wants_list: bool = False               # asks for several things (有哪些措施)
+    quantity: bool = False                 # how many / how much / what share
+    unit: str = ""                         # the unit asked in (亩, 家, 万元), "" if none
+    money: bool = False                    # asks for an amount of money
+    years: frozenset = field(default_factory=frozenset)
+    names: tuple[str, ...] = ()            # places, people, organisations (jieba tags)
+    quoted: tuple[str, ...] = ()           # “quoted” and 《titled》 names
+    codes: tuple[str, ...] = ()            # 5G, H7N9, D022
+    done: bool = False                     # asks what was done, not planned
+    plan: bool = False                     # asks what is planned
+    topic: str = ""                        # what a which-letters question is about, without its frame
+
+    @property
+    def english(self) -> bool:
+        return self.lang == "en"
+
+    @property
+    def about_letter(self) -> bool:
+        """True when it asks only for fields of the letter itself (who replied, when, 文号)."""
+        return bool(self.fields)
+
+
+def read_query(text: str, catalog=None) -> Query:
+    """The Query for a question; `catalog` (route.Catalog) resolves the letters it names."""
+    text = " ".join((text or "").split())
+    lang = "en" if is_english(text) else "zh"
+    fields = tuple(name for name, pattern in FIELDS.items() if pattern.search(text))
+    if "published" in fields and "date" in fields and not re.search(r"落款|签发|sign", text, re.I):
+        fields = tuple(f for f in fields if f != "date")  # "发布日期是哪天" asks one date
+    quantity = bool(_QUANTITY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text)
+    unit = ""
+    if quantity:
+        m = _UNIT_ASK.search(text)
+        unit = ((m.group(1) or "") + m.group(2)) if m else ""
+    cross = bool(CROSS.search(text))
+    named = catalog.named(text, lang) if catalog is not None else ()
+    return Query(
+        text=text, lang=lang, parts=split_parts(text), fields=fields, named=named,
+        deictic=bool(DEICTIC.search(text)), cross=cross, wants_list=bool(_LIST_ASK.search(text)),
+        quantity=quantity, unit=unit,
+        money=bool(_MONEY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text),
+        years=frozenset(YEAR.findall(text)), names=tuple(proper_names(text)) if lang == "zh" else (),
+        # An English question quotes names in translation ("Silver Arrow"): they cannot be looked up as written.
+        quoted=tuple(q.strip() for q in _QUOTED.findall(text)) if lang == "zh" else (),
+        codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)),
+        done=bool(_ASKS_DONE.search(text)) and not _ASKS_PLAN.search(text),
+        plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "",
+    )
+
+
+def split_parts(question: str) -> tuple[str, ...]:
+    """The sub-questions of a question that asks two things ("…多少家，到2025年目标是多少?")."""
+    pieces = [p.strip() for p in _PART_SPLIT.split(question) if p and p.strip()]
+    parts = [p for p in pieces if _CUE.search(p) and len(p) >= 4]
+    return tuple(parts) if len(parts) >= 2 else (question,)
+
+
+def topic_of(question: str) -> str:
+    """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新)."""
+    topic = MENTION.sub("", CROSS.sub("", question))
+    topic = re.sub(r"这批|里|中|有|都|哪些|哪几份|分别|各自|是|什么|多少|\?|？|。", " ", topic)
+    return " ".join(topic.split()) or question
+
+
+def proper_names(text: str) -> list[str]:
+    """Places, people and organisations jieba recognises in the text (two characters or more)."""
+    import jieba.posseg
+
+    return [w for w, tag in jieba.posseg.cut(text) if tag in _PROPER and len(w) >= 2]
+
+
+def is_english(text: str) -> bool:
+    """True when the text is mostly Latin letters."""
+    latin = sum(ch.isascii() and ch.isalpha() for ch in text)
+    cjk = len(_CJK.findall(text))
+    return latin > 2 * cjk
+
+
+def looks_like_question(text: str) -> bool:
+    """False for input that is no question about letters: a greeting, markup, code, a run of one character."""
+    core = re.sub(r"\s+", "", text)
+    if len(core) < 2 or len(set(core)) <= 2:
+        return False
+    if re.search(r"<[a-z/!][^>]*>|\b(select|insert|update|delete|drop)\b.+\b(from|into|table|set)\b", text, re.I):
+        return False
+    cjk = len(_CJK.findall(core))
+    words = _ENGLISH_WORD.findall(text)
+    return cjk >= 2 or len(words) >= 3

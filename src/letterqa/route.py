@@ -1,0 +1,145 @@
+"""Route a question to the letters it is about, before any passage is retrieved.
+
+A reader names a letter the way people do: by its issuer (滕州市住建局, "the Ministry of Transport"),
+its place (Tengzhou), its topic (水富港) or its number (第085号建议). The catalog holds each letter's
+naming text (sender, title, recipient, headings, page title) as CJK character bigrams, and the pinyin
+of its place names for English questions. A letter is named when the question shares enough of its
+rarer bigrams and clearly more than with any other letter.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from .genre import PAGE_LINE, PROPOSAL_NUMBER
+from .records import Letter
+
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_WORD = re.compile(r"[A-Za-z]+")
+# English names of the parts of a government, as a reader translates them; each maps to the characters
+# the Chinese names use. Vocabulary of the genre, not of any one letter.
+GLOSSARY = {
+    "transport": "交通运输", "transportation": "交通运输", "agriculture": "农业农村", "agricultural": "农业农村",
+    "rural": "农村", "forestry": "林业", "housing": "住房建设住建", "construction": "建设", "science": "科学技术科技",
+    "technology": "科学技术科技", "culture": "文化", "cultural": "文化", "tourism": "旅游文旅", "education": "教育",
+    "civil": "民政", "affairs": "民政", "health": "卫生健康卫健", "sports": "体育", "industry": "工业产业",
+    "information": "信息化", "miit": "工业和信息化部", "city": "城市", "urban": "城市", "management": "管理",
+    "ministry": "部", "bureau": "局", "department": "厅", "district": "区", "county": "县", "municipal": "市",
+    "province": "省", "provincial": "省", "government": "政府", "commission": "委员会", "zone": "区",
+    "high-tech": "高新", "hightech": "高新", "development": "发展", "reform": "改革", "ecological": "生态",
+    "environment": "环境", "water": "水利", "resources": "资源", "commerce": "商务", "finance": "财政",
+    "people's": "人民", "congress": "人大", "cppcc": "政协",
+}
+MIN_NAMING = 2.0       # a named letter shares at least this much naming weight (in bigrams only it has)
+MARGIN = 1.0           # …and this much more than the next letter (in the same units)
+
+
+@dataclass(frozen=True)
+class Route:
+    """The letters a question is asked of, and why."""
+
+    letter_ids: tuple[str, ...] | None     # None: all letters
+    how: str = "all"                       # all | named | scope | previous | filter
+    candidates: tuple[str, ...] = ()       # for an unnamed "这份答复" in a collection: the letters it may mean
+
+
+class Catalog:
+    """What each letter is called, for matching the names in a question."""
+
+    def __init__(self, letters: dict[str, Letter]):
+        self.letters = letters
+        self._bigrams = {lid: _bigrams(naming_text(letter)) for lid, letter in letters.items()}
+        self._pinyin = {lid: _pinyin_names(naming_text(letter)) for lid, letter in letters.items()}
+        self._numbers = {lid: set(PROPOSAL_NUMBER.findall(naming_text(letter))) for lid, letter in letters.items()}
+        df: dict[str, int] = {}
+        for grams in self._bigrams.values():
+            for g in grams:
+                df[g] = df.get(g, 0) + 1
+        n = len(letters)
+        # A bigram many letters share (会议, 建议, 人大) names none of them: weigh only what stands out.
+        self._base = math.log((n + 1) / (max(2.0, n / 4) + 0.5))
+        self._idf = {g: max(0.0, math.log((n + 1) / (d + 0.5)) - self._base) for g, d in df.items()}
+
+    def scores(self, question: str, lang: str) -> dict[str, float]:
+        """How strongly the question names each letter (0 = not at all)."""
+        grams = _bigrams(question)
+        if lang == "en":  # "Ministry of Transport" is 交通运输部: join the translated terms in both orders
+            terms = [GLOSSARY[w.lower()] for w in _WORD.findall(question) if w.lower() in GLOSSARY]
+            grams |= {g for a in terms for b in terms for g in _bigrams(a + b)}
+        capitalised = re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", question)  # Li Xue, Yan Xiangqing
+        proper = {w.lower() for run in capitalised for w in (run.replace(" ", ""), *run.split()) if len(w) >= 4}
+        numbers = set(PROPOSAL_NUMBER.findall(question))
+        out = {}
+        for lid in self.letters:
+            score = sum(self._idf.get(g, 0.0) for g in grams & self._bigrams[lid])
+            score += sum(weight for name, weight in self._pinyin[lid].items() if name in proper) * self._unit
+            score += 2 * self._unit * len(numbers & self._numbers[lid])
+            out[lid] = score
+        return out
+
+    @property
+    def _unit(self) -> float:
+        """The weight of one bigram that only one letter has: what a matched place name counts twice."""
+        return math.log((len(self.letters) + 1) / 1.5) - self._base
+
+    def named(self, question: str, lang: str) -> tuple[str, ...]:
+        """The letters the question names, best first: each clearly ahead of those after it."""
+        if len(self.letters) < 2:
+            return ()
+        scores = self.scores(question, lang)
+        ranked = sorted(scores, key=lambda lid: -scores[lid])
+        top = scores[ranked[0]]
+        if top < MIN_NAMING * self._unit:
+            return ()
+        named = [ranked[0]]
+        for lid in ranked[1:]:
+            if scores[named[-1]] - scores[lid] > MARGIN * self._unit:
+                break
+            named.append(lid)
+        return tuple(named) if len(named) <= 3 else ()
+
+
+def naming_text(letter: Letter) -> str:
+    """The words a reader names a letter by: sender, title, recipient, number, headings, page title."""
+    # The opening lines hold the letter's heading; a page that runs the body into one line is cut short.
+    lines = [line[:80] for line in letter.text.split("\n")[:12] if not PAGE_LINE.match(line)][:4]
+    meta = [letter.meta.get(k, "") for k in ("标题", "名称", "发布机构", "发文单位", "来源")]
+    return "\n".join([letter.sender, letter.title, letter.recipient, letter.doc_number, *meta, *lines])
+
+
+def _bigrams(text: str) -> set[str]:
+    out = set()
+    for run in _CJK_RUN.findall(text):
+        out.update(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def _pinyin_names(text: str) -> dict[str, float]:
+    """Pinyin of each two- and three-character run of the naming text (滕州 → tengzhou): how English writes places."""
+    from pypinyin import lazy_pinyin
+
+    out: dict[str, float] = {}
+    for run in _CJK_RUN.findall(text):
+        syllables = lazy_pinyin(run)
+        for size in (2, 3):
+            for i in range(len(run) - size + 1):
+                out["".join(syllables[i : i + size])] = 1.0
+    return out
+
+
+def route(query, catalog: Catalog, letter: str | None = None, allowed: set[str] | None = None,
+          previous_scope: tuple[str, ...] = ()) -> Route:
+    """Which letters to ask: the one the user scoped to, the ones the question names, the previous turn's, or all."""
+    def keep(ids):  # within the filters; () when they exclude every one (then nothing is searched)
+        return tuple(i for i in ids if allowed is None or i in allowed)
+
+    if letter:
+        return Route(keep((letter,)), "scope")
+    if query.named:
+        return Route(keep(query.named), "named")
+    if previous_scope and not query.cross:
+        return Route(keep(previous_scope), "previous")
+    if allowed is not None:
+        return Route(tuple(sorted(allowed)), "filter")
+    return Route(None, "all")

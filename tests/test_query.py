@@ -1,0 +1,126 @@
+"""Reading a question once (query.py), routing it (route.py) and the named checks (checks.py).
+
+Examples are written here in the style of several kinds of letters: a ministry, a county bureau, a
+district government, a page with an information block.
+"""
+from letterqa.checks import Evidence, fit_logistic, no_amount, planned_not_done, states_amount, unstated
+from letterqa.genre import is_boilerplate, page_fields
+from letterqa.query import looks_like_question, read_query, split_parts, topic_of
+from letterqa.records import Letter
+from letterqa.route import Catalog, route
+
+
+def _ev(*sentences, sections=(), letters=()):
+    return Evidence(tuple(sentences), tuple(sections) or ("",) * len(sentences), tuple(letters) or sentences, 0.9, 0.5)
+
+
+def test_a_two_part_question_is_split_and_a_plain_one_is_not():
+    assert split_parts("专精特新中小企业目前新认定了多少家,到2025年目标是多少?") == (
+        "专精特新中小企业目前新认定了多少家", "到2025年目标是多少?")
+    assert split_parts("2023年新认定多少家省制造业创新中心?") == ("2023年新认定多少家省制造业创新中心?",)
+
+
+def test_fields_of_the_letter_itself_and_not_of_its_content():
+    assert read_query("这份答复是写给谁的?哪天落款?").fields == ("recipient", "date")
+    assert read_query("答复的文号是什么?").fields == ("doc_number",)
+    assert read_query("这封复函抄送了哪些单位?").fields == ("copy_to",)
+    assert read_query("网站发布日期是哪天?").fields == ("published",)
+    assert read_query("To whom was the reply addressed?").fields == ("recipient",)
+    # a date of the content is not the letter's date
+    assert "date" not in read_query("东阿至阳谷高速公路是哪天开工建设的?").fields
+    assert read_query("信息技术产业营收增长了多少?").fields == ()
+
+
+def test_amounts_with_their_unit():
+    q = read_query("新增建设用地指标多少亩?")
+    assert q.quantity and q.unit == "亩"
+    assert read_query("安排了多少万元资金?").unit == "万元" and read_query("安排了多少万元资金?").money
+    assert not read_query("答复的文号是多少?").quantity         # a number, not an amount
+    assert states_amount("保障用地2000亩", "亩") and not states_amount("安排资金2000万元", "亩")
+    assert not states_amount("出台《三年行动计划(2023—2025年)》(鲁工信发〔2023〕5号)")
+    assert not states_amount("2024年8月25日")
+
+
+def test_specifics_the_evidence_never_states():
+    q = read_query("江苏省2026年新认定多少家?")
+    refusal = unstated(q, _ev("2023年新认定6家", letters=("山东省 2023年新认定6家",)))
+    assert refusal is not None and set(refusal.missing) >= {"2026", "江苏省"}
+    assert unstated(read_query("2023年新认定多少家?"), _ev("2023年新认定6家")) is None
+    # an abbreviation of a name the letter states in full is stated
+    assert unstated(read_query("县文旅局答复说了什么?"), _ev("县文化和旅游局积极办理")) is None
+    # English questions quote names in translation: not looked up as written
+    assert read_query("What is the status of the 'Silver Arrow' sculpture?").quoted == ()
+    assert read_query("“万名医师”工程是什么?").quoted == ("万名医师",)
+
+
+def test_no_amount_and_planned_for_done():
+    assert no_amount(read_query("占地多少亩?"), _ev("项目占地约30亩")) is None
+    assert no_amount(read_query("占地多少亩?"), _ev("项目总投资800万元")).kind == "no_amount"
+    plan = _ev("每年新培育瞪羚企业400家", sections=("二、下步推进措施",))
+    assert planned_not_done(read_query("实际新认定了多少家瞪羚企业?"), plan).kind == "planned"
+    assert planned_not_done(read_query("实际新认定了多少家?"), _ev("新认定352家", sections=("一、工作开展情况",))) is None
+
+
+def test_genre_formulas_are_boilerplate_and_facts_are_not():
+    assert is_boilerplate("感谢您对我们工作的关心和支持。")
+    assert is_boilerplate("您提出的关于加强农村科普工作的提案已收悉,现答复如下:")
+    assert is_boilerplate("欢迎继续对我局工作提出宝贵意见。")
+    assert not is_boilerplate("2023年新认定6家,累计达到35家;")
+
+
+def test_page_information_fields():
+    assert page_fields("索 引 号:370481/2022-00028") == [("索引号", "370481/2022-00028")]
+    assert dict(page_fields("发布时间: 2021-11-04 发布机构:某县民政局")) == {"发布时间": "2021-11-04",
+                                                                        "发布机构": "某县民政局"}
+
+
+def test_non_questions_are_recognised():
+    for text in ["hello", "aaaaaaaaaa", "<img src=x onerror=alert(1)>", "SELECT * FROM letters WHERE 1=1",
+                 "a" * 1000]:
+        assert not looks_like_question(text), text
+    assert looks_like_question("2023年新认定多少家?") and looks_like_question("How many centres were recognised?")
+
+
+def _letters():
+    a = Letter("a" * 16, "a.txt", "关于支持某港建设的建议的答复\n郭某等代表:\n…", title="关于支持某港建设的建议",
+               sender="交通运输部", recipient="郭某等代表")
+    b = Letter("b" * 16, "b.txt", "滕州市住建局关于第50号建议的答复\n马某代表:\n…", title="关于老旧小区改造的建议",
+               sender="滕州市住房和城乡建设局", recipient="马某代表")
+    c = Letter("c" * 16, "c.txt", "微山县文化和旅游局对县政协提案的答复\n仲某委员:\n…", title="关于举办文化节的建议",
+               sender="微山县文化和旅游局", recipient="仲某委员")
+    return {x.letter_id: x for x in (a, b, c)}
+
+
+def test_a_question_is_routed_to_the_letter_it_names():
+    letters = _letters()
+    catalog = Catalog(letters)
+    assert read_query("交通运输部关于支持某港建设的答复里说了什么?", catalog).named[:1] == ("a" * 16,)
+    assert read_query("滕州市住建局的答复提到了多少个小区?", catalog).named[:1] == ("b" * 16,)
+    assert read_query("What did the Tengzhou housing bureau say?", catalog).named[:1] == ("b" * 16,)
+    assert read_query("What did the Ministry of Transport say about the port?", catalog).named[:1] == ("a" * 16,)
+    assert read_query("老旧小区改造有什么进展?", catalog).named in ((), ("b" * 16,))
+    assert read_query("今年的工作重点是什么?", catalog).named == ()
+
+
+def test_route_prefers_the_users_scope_then_names_then_the_previous_turn():
+    letters = _letters()
+    catalog = Catalog(letters)
+    named = read_query("交通运输部的答复写给谁?", catalog)
+    plain = read_query("写给谁?", catalog)
+    assert route(named, catalog, letter="c" * 16).letter_ids == ("c" * 16,)
+    assert route(named, catalog).letter_ids[0] == "a" * 16
+    assert route(plain, catalog, previous_scope=("b" * 16,)).how == "previous"
+    assert route(plain, catalog).letter_ids is None
+    assert route(named, catalog, allowed={"b" * 16}).letter_ids == ()   # the filters exclude the named letter
+
+
+def test_which_letters_topic():
+    assert topic_of("哪些答复提到了专精特新?").strip() == "专精特新"
+    assert read_query("哪些答复提到了专精特新?").cross and read_query("Which of these replies mention roads?").cross
+    assert not read_query("未来产业要前瞻布局哪些前沿领域?").cross
+
+
+def test_logistic_fit_separates_a_separable_feature():
+    xs = [[v, 1.0] for v in (0.80, 0.81, 0.82, 0.90, 0.91, 0.92)]
+    w = fit_logistic(xs, [0, 0, 0, 1, 1, 1])
+    assert w[0] > 0 and (w[0] * 0.91 + w[1]) > 0 > (w[0] * 0.81 + w[1])
