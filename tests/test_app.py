@@ -127,6 +127,8 @@ def test_a_refusal_under_a_filter_says_so_and_offers_to_ask_without_it(engine):
     assert not answer.answered
     page = html.turn_html(turns[-1], True)
     assert "本次提问带有筛选（落款年份：2023）" in page and 'data-act="unfiltered"' in page
+    _, answer = run_turn(engine, HEADLINE, [], year="2023至2024")  # a range that holds the signing year
+    assert answer.answered
 
 
 def test_old_office_files_are_refused_by_name_with_the_fix(tmp_path):

@@ -116,21 +116,19 @@ def test_clicking_a_citation_opens_and_scrolls_to_it(page):
     assert view["y"] - 1 <= box["y"] <= view["y"] + view["height"]
 
 
-def test_a_follow_up_earlier_sources_and_clear(page, server):
-    from letterqa.app import _accepts
-
+def test_a_follow_up_earlier_sources_and_clear(page):
     ask(page, HEADLINE)
     follow = ask(page, "那到2025年呢?")
-    if _accepts(server["engine"], "previous"):  # the engine reads follow-ups from the previous turn
-        assert "理解为" in follow.inner_text()
-        follow.get_by_role("button", name="不对？按原话单独提问").click()
-        page.wait_for_function("document.querySelectorAll('.lq-turn').length === 3")
-        alone = page.locator(".lq-turn").last
-        assert alone.locator(".lq-q").inner_text() == "那到2025年呢?" and "理解为" not in alone.inner_text()
-        page.click("#lq-clear")
-        page.wait_for_selector(".lq-landing")
-        ask(page, HEADLINE)
-        ask(page, "那到2025年呢?")
+    assert "理解为：新认定多少家省制造业创新中心" in follow.inner_text()
+    assert "到2025年" in follow.locator(".lq-a").inner_text()
+    follow.get_by_role("button", name="不对？按原话单独提问").click()
+    page.wait_for_function("document.querySelectorAll('.lq-turn').length === 3")
+    alone = page.locator(".lq-turn").last
+    assert alone.locator(".lq-q").inner_text() == "那到2025年呢?" and "理解为" not in alone.inner_text()
+    page.click("#lq-clear")
+    page.wait_for_selector(".lq-landing")
+    ask(page, HEADLINE)
+    ask(page, "那到2025年呢?")
     suggestion = page.locator(".lq-turn").first.locator(".lq-suggest").first
     wording = suggestion.inner_text()
     suggestion.click()

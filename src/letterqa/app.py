@@ -6,7 +6,6 @@ Gradio is imported lazily.
 """
 
 import hmac
-import inspect
 import ipaddress
 import logging
 import re
@@ -72,21 +71,9 @@ def parse_year(text) -> int | str | None:
     return f"{low}-{high}"
 
 
-def _accepts(engine, name: str) -> bool:
-    return name in inspect.signature(engine.ask).parameters
-
-
 def ask_engine(engine, question: str, sender: str | None, year, letter: str | None, previous):
-    """Engine.ask with the filters; keyword arguments the engine does not take yet are left out."""
-    kwargs = {"sender": sender or None, "year": year}
-    if letter:
-        if _accepts(engine, "letter"):
-            kwargs["letter"] = letter
-        else:  # an engine without letter scope: the letter's sender is the nearest scope it knows
-            kwargs["sender"] = engine.stored.letters[letter].sender or None
-    if previous is not None and _accepts(engine, "previous"):
-        kwargs["previous"] = previous
-    return engine.ask(question, **kwargs)
+    """Engine.ask with the chat's filters and the previous turn."""
+    return engine.ask(question, sender=sender or None, year=year, letter=letter or None, previous=previous)
 
 
 def active_filters(engine, sender, year, letter) -> dict:
@@ -115,9 +102,6 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="",
         answer = ask_engine(engine, question, sender, years, letter, previous)
     except LetterQAError as exc:
         return turns + [turns_.error_record(question, str(exc))], None
-    except (ValueError, TypeError) as exc:  # an engine that takes no year range (before issue 7 landed)
-        log.warning("the engine refused the filters %r: %s", (sender, year, letter), exc)
-        return turns + [turns_.error_record(question, f"这个筛选条件暂时用不了（落款年份“{year}”）：请填单个年份，如 2023。")], None
     record = turns_.turn_record(answer, active_filters(engine, sender, year, letter),
                                 turns_.followups(answer, engine.stored))
     return turns + [record], answer
