@@ -55,7 +55,7 @@ class ScriptedEngine:
         self.latency = latency or {}
         self.calls: list[tuple[str, str, int]] = []
 
-    def ask(self, question, k=10, mode="hybrid", sender=None, year=None) -> Answer:
+    def ask(self, question, k=10, mode="hybrid", sender=None, year=None, letter=None, previous=None) -> Answer:
         self.calls.append((question, mode, k))
         passages, text, answered, *cited = self.script[question]
         chunks = [p if isinstance(p, Chunk) else chunk(p, i) for i, p in enumerate(passages)]

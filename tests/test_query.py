@@ -111,7 +111,8 @@ def test_route_prefers_the_users_scope_then_names_then_the_previous_turn():
     assert route(named, catalog).letter_ids[0] == "a" * 16
     assert route(plain, catalog, previous_scope=("b" * 16,)).how == "previous"
     assert route(plain, catalog).letter_ids is None
-    assert route(named, catalog, allowed={"b" * 16}).letter_ids == ()   # the filters exclude the named letter
+    assert route(named, catalog, allowed={"b" * 16}).letter_ids == ("b" * 16,)  # the filters win over the name
+    assert route(named, catalog, letter="c" * 16, allowed={"b" * 16}).letter_ids == ()
 
 
 def test_which_letters_topic():

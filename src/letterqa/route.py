@@ -136,9 +136,10 @@ def route(query, catalog: Catalog, letter: str | None = None, allowed: set[str] 
 
     if letter:
         return Route(keep((letter,)), "scope")
-    if query.named:
+    # A letter the filters exclude is not asked: the filters are the user's explicit choice.
+    if query.named and keep(query.named):
         return Route(keep(query.named), "named")
-    if previous_scope and not query.cross:
+    if previous_scope and not query.cross and keep(previous_scope):
         return Route(keep(previous_scope), "previous")
     if allowed is not None:
         return Route(tuple(sorted(allowed)), "filter")
