@@ -22,6 +22,7 @@ from .ui_assets import CSS, CHIPS_JS, LIBRARY_JS, VIEWER_JS, WORKSPACE_JS
 
 log = logging.getLogger(__name__)
 
+MAX_TURNS = 50  # kept in the browser's localStorage, which holds a few MB
 UPLOAD_STEPS = ["检查文件", "读取并识别答复函", "切分段落、生成向量", "完成"]
 _YEAR = re.compile(r"((?:19|20)\d{2})(?:\s*(?:-|—|–|~|～|至|到)\s*((?:19|20)\d{2}))?")
 
@@ -104,7 +105,7 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="",
         return turns + [turns_.error_record(question, str(exc))], None
     record = turns_.turn_record(answer, active_filters(engine, sender, year, letter),
                                 turns_.followups(answer, engine.stored))
-    return turns + [record], answer
+    return (turns + [record])[-MAX_TURNS:], answer
 
 
 def workspace_html(engine, turns: list) -> str:
@@ -159,6 +160,12 @@ def chips_html(sender, year, letter, engine) -> str:
     return html.filter_chips(active_filters(engine, sender, year, letter)) + warning
 
 
+def upload_intro(access: Access) -> str:
+    if access.password or not access.open_changes:
+        return access.why_not()
+    return "上传后立即可问；每个文件显示识别出的发文单位、日期、标题和文号。"
+
+
 def create_app(engine, access: Access | None = None):
     """Build the Gradio Blocks UI around a loaded Engine (not launched)."""
     import gradio as gr
@@ -187,7 +194,7 @@ def create_app(engine, access: Access | None = None):
                                   js_on_load=LIBRARY_JS, elem_id="lq-library")
                 viewer = gr.HTML("", js_on_load=VIEWER_JS, elem_id="lq-viewer")
             with gr.Tab("添加答复函", id="upload"):
-                gr.HTML(f'<p class="lq-muted">{html.esc(access.why_not()) if access.password or not access.open_changes else "上传后立即可问；每个文件显示识别出的发文单位、日期、标题和文号。"}</p>')
+                gr.HTML(f'<p class="lq-muted">{html.esc(upload_intro(access))}</p>')
                 with gr.Row(visible=bool(access.password)):
                     password = gr.Textbox(label="管理员密码", type="password", scale=3, elem_id="lq-password")
                     login = gr.Button("登录", scale=1, elem_id="lq-login")
