@@ -322,6 +322,12 @@ def launch(demo, **kwargs):
         css=CSS, footer_links=[], max_file_size=f"{int(mb)}mb", show_error=False, **kwargs)
 
 
+class PortInUse(LetterQAError):
+    def __init__(self, port: int):
+        super().__init__(f"port {port} is in use: serve on another one with `letterqa serve --port {port + 1}` "
+                         f"or `make run PORT={port + 1}`")
+
+
 def port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         try:
@@ -336,11 +342,13 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860, password: str | N
     from .engine import Engine
 
     if not port_free(host, port):
-        raise LetterQAError(f"port {port} is in use: serve on another one with `letterqa serve --port {port + 1}` "
-                            f"or `make run PORT={port + 1}`")
+        raise PortInUse(port)
     access = access_for(host, password)
     if not access.password and not access.open_changes:
         print(f"letterqa: serving {host} read-only: uploads and removals are off on a non-loopback address "
               "unless LETTERQA_ADMIN_PASSWORD is set", file=sys.stderr)
     engine = Engine.open(settings)
-    launch(create_app(engine, access), server_name=host, server_port=port)
+    try:
+        launch(create_app(engine, access), server_name=host, server_port=port)
+    except OSError as exc:  # taken while the model loaded, or by another address on the same port
+        raise PortInUse(port) from exc
