@@ -116,12 +116,18 @@ def main() -> None:
             page.goto(url)
             page.wait_for_selector(".lq-landing")
             ask(page, QUESTIONS[0])  # the first answer of a session pays for Gradio's queue start-up
-            latency = [ask(page, q) for q in QUESTIONS * 3]
+            latency, engine_ms = [], []
+            for q in QUESTIONS * 3:
+                latency.append(ask(page, q))
+                engine_ms.append(float(page.locator(".lq-latency").last.inner_text().split()[0]))
             print(f"time to interactive (ms, {len(tti)} loads): median {statistics.median(tti):.0f}, "
                   f"max {max(tti):.0f}")
             qs = statistics.quantiles(latency, n=20)
             print(f"answer on screen (ms, {len(latency)} questions): p50 {statistics.median(latency):.0f}, "
-                  f"p95 {qs[18]:.0f}, max {max(latency):.0f}")
+                  f"p95 {qs[18]:.0f}, max {max(latency):.0f}; of which Engine.ask p50 {statistics.median(engine_ms):.0f}")
+            # The whole conversation is re-rendered and sent back and forth each turn: show how that grows.
+            print(f"answer on screen by turn: turns 2-7 p50 {statistics.median(latency[:6]):.0f}, "
+                  f"turns 14-19 p50 {statistics.median(latency[-6:]):.0f}")
             if args.screenshots:
                 OLD_DOC.write_bytes(b"\xd0\xcf\x11\xe0" + bytes(64))  # an old Word file, to show its refusal
                 screenshots(browser, url, args.screenshots, 1280, "desktop")
