@@ -103,6 +103,7 @@ def test_the_headline_answer_marks_its_quote_and_shows_no_markdown(page):
     assert "一、工作开展情况 ＞ (二)加强产业创新平台建设" in cited.inner_text()
     assert "**" not in page.locator(".lq-ws").inner_text()
     assert page.locator(".lq-sources:not(.lq-hidden) h4").inner_text() == "其他相关段落"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
 
 
 def test_clicking_a_citation_opens_and_scrolls_to_it(page):

@@ -88,6 +88,7 @@ table.lq-cross, table.lq-library { border-collapse:collapse; width:100%; }
 """
 
 WORKSPACE_JS = r"""
+document.documentElement.lang = 'zh-CN';  // Gradio's page says "en": screen readers would read Chinese as English
 const ws = () => element.querySelector('.lq-ws');
 function showTurn(id) {
   element.querySelectorAll('.lq-sources').forEach(s => s.classList.toggle('lq-hidden', s.dataset.turn !== id));
