@@ -137,8 +137,11 @@ def test_a_follow_up_earlier_sources_and_clear(page):
     assert page.locator(".lq-q").last.inner_text() == wording
     first = page.locator(".lq-turn").first
     first.locator(".lq-a").click(position={"x": 5, "y": 5})
-    shown = page.locator(".lq-sources:not(.lq-hidden)")
-    assert shown.count() == 1 and HEADLINE in shown.inner_text()
+    page.wait_for_selector(f".lq-sources .lq-asked:has-text('{HEADLINE}')")
+    assert page.locator(".lq-sources").count() == 1 and "lq-selected" in first.get_attribute("class")
+    page.locator(".lq-turn").nth(1).locator(".lq-chip").first.click()  # an earlier turn's [1]: fetched, then opened
+    page.wait_for_selector(".lq-sources .lq-asked:has-text('那到2025年呢?')")
+    page.wait_for_function("document.querySelector('.lq-source').open === true")
     page.reload()
     page.wait_for_function("document.querySelectorAll('.lq-turn').length === 3")  # kept in the browser
     page.click("#lq-clear")

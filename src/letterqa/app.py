@@ -108,9 +108,9 @@ def run_turn(engine, question: str, turns: list, sender="", year="", letter="",
     return (turns + [record])[-MAX_TURNS:], answer
 
 
-def workspace_html(engine, turns: list) -> str:
+def workspace_html(engine, turns: list, selected: str | None = None) -> str:
     stored = engine.stored
-    return html.conversation(turns or [], len(stored.letters), len(stored.chunks), turns_.examples(stored))
+    return html.conversation(turns or [], len(stored.letters), len(stored.chunks), turns_.examples(stored), selected)
 
 
 # ---------------------------------------------------------------- feedback
@@ -224,9 +224,11 @@ def create_app(engine, access: Access | None = None):
             if act == "unfiltered":
                 page, turns, box_ = on_ask(data.get("q", ""), turns, "", "", "")[:3]
                 return page, turns, box_, "", "", "", keep, keep
+            if act == "select":  # an earlier turn's sources
+                return workspace_html(engine, turns, data.get("turn")), keep, keep, keep, keep, keep, keep, keep
             if act == "vote":
                 turns = vote(engine, turns, data)
-                return workspace_html(engine, turns), turns, keep, keep, keep, keep, keep, keep
+                return workspace_html(engine, turns, data.get("turn")), turns, keep, keep, keep, keep, keep, keep
             if act == "open":
                 return keep, keep, keep, keep, keep, keep, gr.Tabs(selected="library"), \
                     view_letter(data.get("letter"), data.get("chunk"))

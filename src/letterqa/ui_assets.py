@@ -90,9 +90,21 @@ table.lq-cross, table.lq-library { border-collapse:collapse; width:100%; }
 WORKSPACE_JS = r"""
 document.documentElement.lang = 'zh-CN';  // Gradio's page says "en": screen readers would read Chinese as English
 const ws = () => element.querySelector('.lq-ws');
-function showTurn(id) {
-  element.querySelectorAll('.lq-sources').forEach(s => s.classList.toggle('lq-hidden', s.dataset.turn !== id));
-  element.querySelectorAll('.lq-turn').forEach(t => t.classList.toggle('lq-selected', t.dataset.turn === id));
+let pending = null;  // a citation to open once the server has sent its turn's sources
+function showTurn(id) {  // true when the turn's sources are on the page; else they are asked for
+  if (element.querySelector('.lq-sources[data-turn="' + id + '"]')) return true;
+  trigger('click', {act: 'select', turn: id});
+  return false;
+}
+function openCite(turn, n) {
+  const card = element.querySelector('#src-' + turn + '-' + n);
+  const panel = element.querySelector('.lq-panel');
+  if (!card) return;
+  card.open = true;  // scroll the panel only: the page itself stays where the reader is
+  panel.scrollTop += card.getBoundingClientRect().top - panel.getBoundingClientRect().top - 4;
+  const top = ws().getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight / 2) ws().scrollIntoView({block: 'start'});
+  card.classList.add('lq-flash'); setTimeout(() => card.classList.remove('lq-flash'), 1500);
 }
 function copy(text, button) {
   const done = () => { button.textContent = '已复制'; setTimeout(() => button.textContent = '复制答案（含出处）', 1500); };
@@ -105,19 +117,11 @@ element.addEventListener('click', (ev) => {
   if (!t || !element.contains(t)) return;
   const d = t.dataset;
   if (d.act === 'cite') {
-    ev.preventDefault(); showTurn(d.turn); ws().classList.add('lq-show-sources');
-    const card = element.querySelector('#src-' + d.turn + '-' + d.n);
-    const panel = element.querySelector('.lq-panel');
-    if (card) {
-      card.open = true;  // scroll the panel only: the page itself stays where the reader is
-      panel.scrollTop += card.getBoundingClientRect().top - panel.getBoundingClientRect().top - 4;
-      const top = ws().getBoundingClientRect().top;
-      if (top < 0 || top > window.innerHeight / 2) ws().scrollIntoView({block: 'start'});
-      card.classList.add('lq-flash'); setTimeout(() => card.classList.remove('lq-flash'), 1500);
-    }
+    ev.preventDefault(); ws().classList.add('lq-show-sources');
+    if (showTurn(d.turn)) openCite(d.turn, d.n); else pending = {turn: d.turn, n: d.n};
     return;
   }
-  if (d.act === 'turn') { showTurn(d.turn); return; }
+  if (d.act === 'turn') { if (!ev.target.closest('form')) showTurn(d.turn); return; }
   if (d.act === 'tab') { ws().classList.toggle('lq-show-sources', d.tab === 'sources'); return; }
   if (d.act === 'copy') { copy(element.querySelector('#copy-' + d.turn).value, t); return; }
   if (d.act === 'down') {
@@ -138,6 +142,9 @@ new MutationObserver(() => {
   const last = element.querySelector('.lq-turn:last-child');
   const id = last ? last.dataset.turn : '';
   if (chat && id !== shown) { shown = id; chat.scrollTop = chat.scrollHeight; }
+  if (pending && element.querySelector('#src-' + pending.turn + '-' + pending.n)) {
+    const p = pending; pending = null; ws().classList.add('lq-show-sources'); openCite(p.turn, p.n);
+  }
 }).observe(element, {childList: true, subtree: true});
 """
 

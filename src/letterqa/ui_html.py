@@ -192,12 +192,15 @@ def tools(turn: dict) -> str:
             f'data-vote="down">提交</button></form>')
 
 
-def conversation(turns: list[dict], letters: int, passages: int, examples: list[str]) -> str:
-    """The whole workspace: the conversation on the left, the sources of the selected turn on the right."""
-    last = turns[-1]["id"] if turns else None
+def conversation(turns: list[dict], letters: int, passages: int, examples: list[str],
+                 selected: str | None = None) -> str:
+    """The whole workspace: the conversation on the left, the sources of the selected turn (default: the
+    last) on the right. Only that turn's sources are sent: the page stays small as the conversation grows."""
+    ids = [t["id"] for t in turns]
+    selected = selected if selected in ids else (ids[-1] if ids else None)
     if turns:
-        chat = "".join(turn_html(t, t["id"] == last) for t in turns)
-        panel = "".join(sources_panel(t, t["id"] == last) for t in turns if not t.get("error"))
+        chat = "".join(turn_html(t, t["id"] == selected) for t in turns)
+        panel = "".join(sources_panel(t, True) for t in turns if t["id"] == selected and not t.get("error"))
     else:
         chat, panel = landing(letters, passages, examples), '<p class="lq-muted">提问后，这里列出答案引用的段落。</p>'
     return ('<div class="lq-ws"><nav class="lq-tabs"><button data-act="tab" data-tab="chat">对话</button>'
