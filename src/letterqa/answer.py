@@ -29,6 +29,7 @@ META_BONUS = 0.2       # for a sentence that states the letter fact asked about 
 
 MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
 _FRAME = {("开头",), ("落款",), ("页面信息",)}
+_FULL_STOP = re.compile(r"[。；;！？!?]\s*$")
 _CITE_MARK = re.compile(r"\[\d+\]")
 
 
@@ -92,7 +93,7 @@ def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentenc
         bonus = 0.0
         if query.quantity:
             bonus += 0.04 if states_amount(text, query.unit) else -0.05
-        if bonus_of is None and sent.chunk.path[:1] in _FRAME and len(text) < 30:
+        if bonus_of is None and sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text)):
             bonus -= 0.1  # a salutation, title or signer line says nothing about content
         if years:
             bonus += 0.02 * len(years & set(YEAR.findall(text)))
@@ -230,6 +231,8 @@ _REASONS = {  # Refusal.kind -> (Chinese, English)
     "no_amount": ("答复函没有写相应的数字", "the letters state no such figure"),
     "not_a_question": ("这不像是关于答复函的问题", "this does not look like a question about the letters"),
     "not_relevant": ("答复函里没有与问题足够相关的内容", "nothing in the letters is close enough to the question"),
+    "kind_not_shown": ("答复函没有写问题所问的时间、机构或地点", "the letters do not state the time, body or place asked for"),
+    "no_field": ("这封答复函没有写这一项", "this letter does not state it"),
 }
 _SPECIFICS = {"money": ("资金金额", "an amount of money")}
 

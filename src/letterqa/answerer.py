@@ -24,6 +24,8 @@ MIN_RELEVANCE = 0.86          # without a calibration: the old measured floors (
 MIN_RELEVANCE_ENGLISH = 0.735
 CROSS_COVERAGE = 0.3          # a letter joins a which-letters answer when it holds this share of the topic
 
+# Fields only the letter's own lines state: when none does, no sentence of its content answers either.
+STRICT_FIELDS = {"date", "published", "doc_number", "number", "contact", "copy_to", "signer", "category", "proposer"}
 _PAGE = ("页面信息",)
 _OPENING = ("开头",)
 _SIGNOFF = ("落款",)
@@ -60,6 +62,13 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
         return (zone == _SIGNOFF and short and not DATE.fullmatch(line)) or \
             (zone == _PAGE and line.startswith(("发布机构", "发文机关", "发文单位"))) or \
             bool(letter.sender and letter.sender in line and short)
+    if field == "proposer":
+        if is_boilerplate(line) or "如下" in line:
+            return False
+        person = re.search(r"代表|委员", line)
+        return bool(person) and (zone == _OPENING or len(line) <= 60)
+    if field == "number":
+        return zone in (_PAGE, _OPENING) and bool(PROPOSAL_NUMBER.search(line)) and bool(_KIND.search(line))
     if field == "title":
         numbered = PROPOSAL_NUMBER.search(line) and _KIND.search(line) and "号" in line
         return zone in (_PAGE, _OPENING) and bool(numbered or (letter.title and letter.title in line)) or \
@@ -80,7 +89,7 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
 
 
 # Where each field is looked for first: a field stated in several places is taken from its own zone.
-_ZONES = {"recipient": (_OPENING,), "title": (_PAGE, _OPENING), "date": (_SIGNOFF, _PAGE), "published": (_PAGE,),
+_ZONES = {"recipient": (_OPENING,), "proposer": (_OPENING,), "number": (_OPENING, _PAGE), "title": (_PAGE, _OPENING), "date": (_SIGNOFF, _PAGE), "published": (_PAGE,),
           "sender": (_SIGNOFF, _PAGE, _OPENING), "doc_number": (_PAGE, _OPENING), "contact": (_SIGNOFF,),
           "copy_to": (_SIGNOFF,), "signer": (_SIGNOFF,), "category": (_PAGE, _SIGNOFF), "kind": (_OPENING,)}
 
@@ -169,8 +178,10 @@ class Answerer:
     def evidence(self, picked: list[ans.Scored]) -> Evidence:
         best = max(picked, key=lambda s: s.score)
         letters = {s.sentence.chunk.letter_id for s in picked}
+        frames = tuple(" ".join([x.title, x.date, x.meta.get("标题", ""), x.meta.get("名称", "")])
+                       for x in (self.stored.letters[lid] for lid in letters))
         return Evidence(tuple(s.sentence.text for s in picked), tuple(s.sentence.chunk.section for s in picked),
-                        tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage)
+                        tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage, frames)
 
 
 def _rest_of_line(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]:

@@ -30,7 +30,8 @@ CALIBRATION_FILE = "calibration.json"
 class Refusal:
     """Why the letters do not answer: a kind, and what was missing (a year, a place…)."""
 
-    kind: str                  # not_a_question | unstated | no_amount | planned | not_relevant | ambiguous | nothing
+    kind: str   # not_a_question | unstated | no_amount | kind_not_shown | planned | not_relevant | ambiguous | nothing
+    #             | no_field
     missing: tuple[str, ...] = ()
 
 
@@ -43,6 +44,7 @@ class Evidence:
     letters: tuple[str, ...]        # their letters' whole text
     dense: float                    # cosine of the best sentence
     coverage: float                 # IDF-weighted share of the question's words in the best sentence
+    frames: tuple[str, ...] = ()    # their letters' titles, page titles and dates: the frame a year may stand in
 
 
 def states_amount(text: str, unit: str = "") -> bool:
@@ -59,7 +61,7 @@ def unstated(query, ev: Evidence) -> Refusal | None:
     Years and amounts of money must be in the cited sentences or their section paths; a place,
     person, organisation, code or quoted name anywhere in the cited letters (全省 there, 山东省 here).
     """
-    near = "\n".join(ev.sentences + ev.sections)
+    near = "\n".join(ev.sentences + ev.sections + ev.frames)
     whole = re.sub(r"\s+", "", "\n".join(ev.letters))
     missing = sorted(y for y in query.years if y not in near)
     missing += [w for w in query.names if not _abbreviates(w, whole)]
@@ -98,7 +100,15 @@ def boilerplate_only(query, ev: Evidence) -> Refusal | None:
     return Refusal("not_relevant") if ev.sentences and all(is_boilerplate(s) for s in ev.sentences) else None
 
 
-RULES = (unstated, no_amount, planned_not_done, boilerplate_only)
+def kind_not_shown(query, ev: Evidence) -> Refusal | None:
+    """A which/when question whose answer shows no thing of the kind asked (哪一年 → no year, 哪所大学 → no 大学)."""
+    for pattern in query.must_show:
+        if not any(pattern.search(s) for s in ev.sentences):
+            return Refusal("kind_not_shown")
+    return None
+
+
+RULES = (unstated, no_amount, kind_not_shown, planned_not_done, boilerplate_only)
 
 
 # ---------------------------------------------------------------- the calibrated score

@@ -15,7 +15,7 @@ import numpy as np
 
 from . import answer as ans
 from . import store
-from .answerer import Answerer, fields_answer_check
+from .answerer import STRICT_FIELDS, Answerer, fields_answer_check
 from .checks import Refusal, load_calibration
 from .config import Settings
 from .errors import EmptyQuestionError, LetterQAError
@@ -107,6 +107,7 @@ class Engine:
         else:
             log.info("refusing %r: %s %s", question, refusal.kind, ", ".join(refusal.missing))
             text_out, citations = ans.refusal_text(query, refusal, candidates, filtered), ()
+        hits = _evidence_first(hits, citations)
         latency = (time.perf_counter() - started) * 1000
         return Answer(question, text_out, refusal is None, citations, tuple(hits[:k]), latency, stored.letters,
                       understood=understood, scope=rt.letter_ids or (), reason=refusal.kind if refusal else "")
@@ -139,6 +140,8 @@ class Engine:
             picked = answerer.letter_fields(query, qvecs[0], letter_id)
             if picked:
                 return picked, hits, fields_answer_check(picked), []
+            if set(query.fields) & STRICT_FIELDS:  # a field the letter does not state: no content sentence states it
+                return [], hits, Refusal("no_field"), []
         if query.deictic and letter_id is None and rt.letter_ids is None and len(stored.letters) > 1:
             return [], hits, Refusal("ambiguous"), self._candidates(hits)
         if len(asked) > 1:
@@ -182,6 +185,15 @@ class Engine:
             if found.source == letter or found.source.rsplit(".", 1)[0] == letter:
                 return lid
         raise LetterQAError(f"no letter {letter!r} in the index: give an id or file name from `letterqa letters`")
+
+
+def _evidence_first(hits: list[Hit], citations) -> list[Hit]:
+    """The passages the answer cites, in its numbering, then the other retrieved ones: the answerer's choice
+    weighs more than retrieval does (the number asked for, the year, the letter's own field lines)."""
+    cited = [c.chunk.chunk_id for c in citations]
+    score = {h.chunk.chunk_id: h for h in hits}
+    first = [score.get(c.chunk.chunk_id) or Hit(c.chunk, c.score) for c in citations]
+    return first + [h for h in hits if h.chunk.chunk_id not in cited]
 
 
 def allowed_letters(stored: store.StoredIndex, sender: str | None = None,

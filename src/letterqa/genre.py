@@ -17,6 +17,10 @@ DATE = re.compile(r"(\d{4}|[〇○零一二三四五六七八九]{4})\s*年\s*(\
 ISO_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
+# The units an amount is counted in (6家, 2000亩, 40多个, 3200万元); a how-many question asks in one of them.
+UNITS = ("万元|亿元|元|亩|家|个|项|件|名|人次|人|所|条|篇|次|批|座|台|辆|吨|公里|千米|米|平方米|平米|户|栋|套|处|份|期|倍|"
+         "年|天|小时|分钟|册|场|本|支|株|棵|头|只|万|亿")
+
 # ---------------------------------------------------------------- numbers of documents and proposals
 DOC_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,12}\s*[〔［\[【（(]\s*(?:19|20)\d{2}\s*[〕］\]】）)]\s*第?\s*\d{1,5}\s*号")
 # 第48号提案, 第20240795号建议, 第D022号: how a proposal or suggestion is numbered.

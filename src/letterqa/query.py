@@ -8,20 +8,22 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .genre import YEAR
+from .genre import UNITS, YEAR
 
 # Fields of the letter itself a question may ask for, in the order an answer gives them.
 # Each pattern asks for the field only; the answerer finds the line of the letter that states it.
 FIELDS: dict[str, re.Pattern] = {
     "recipient": re.compile(
-        r"写给(谁|哪)|回复给(谁|哪)|答复给(谁|哪)|复给(谁|哪)|答复对象|抬头|称谓|哪(位|几位|些|两位)(代表|委员)|"
-        r"(谁|哪位|哪些|哪几位)[^，,。？?]{0,6}提出|提出人|提案人|建议人|提建议代表|to whom|addressed to|"
-        r"which (deputy|deputies|member|cppcc member)|who (made|raised|submitted|proposed)|whose (proposal|suggestion)",
-        re.I),
+        r"写给(谁|哪)|回复给(谁|哪)|答复给(谁|哪)|复给(谁|哪)|答复对象|抬头|称谓|(答复|回复)(的是)?哪(位|几位|些|两位)|"
+        r"to whom|addressed to|which (cppcc )?member did", re.I),
+    # who made the proposal: a deputy or member, not the department a 会办意见 is addressed to
+    "proposer": re.compile(
+        r"(谁|哪位|哪些|哪几位|哪两位)[^，,。？?]{0,8}提出|提出人|提案人|建议人|提建议代表|哪(位|几位|些|两位)(代表|委员)|"
+        r"which (deputy|deputies|member)|who (made|raised|submitted|proposed)|whose (proposal|suggestion)", re.I),
+    "number": re.compile(r"第几号|几号(建议|提案)|编号|what (is the )?number|which number", re.I),
     "title": re.compile(
-        r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|(建议|提案)的(题目|标题|名称)|第几号|几号(建议|提案)|"
-        r"哪(一)?次会议|哪(一)?届|标题|which (proposal|suggestion)|title of|what (is the )?number|which session",
-        re.I),
+        r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|(建议|提案)的(题目|标题|名称)|哪(一)?次会议|哪(一)?届|标题|"
+        r"which (proposal|suggestion)|title of|which session", re.I),
     "doc_number": re.compile(r"文号|发文字号|document number|reference number", re.I),
     # Only the letter's own date: "东阿至阳谷高速是哪天开工的" asks a date of the content.
     "date": re.compile(r"哪天落款|落款(日期|时间)|签发(日期|时间)|成文(日期|时间)|哪天(签|答复|回复|复函)|"
@@ -32,8 +34,8 @@ FIELDS: dict[str, re.Pattern] = {
     "sender": re.compile(r"哪个(单位|部门|机关)(答复|回复|发出|签发|办理|承办)|谁(答复|回复|发出|签发)的|答复单位|发文单位|"
                          r"承办单位|署名|落款单位|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
                          r"who (replied|signed|sent|answered)", re.I),
-    "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|contact|phone", re.I),
-    "copy_to": re.compile(r"抄送|抄报|copied to|cc", re.I),
+    "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|\bcontact\b|\bphone\b", re.I),
+    "copy_to": re.compile(r"抄送|抄报|copied to|\bcc\b", re.I),
     "signer": re.compile(r"签发人|who signed off", re.I),
     "category": re.compile(r"(办复|答复|办理)类别|哪一类|什么类别|category", re.I),
     "kind": re.compile(r"(人大)?建议还是(政协)?提案|提案还是建议|suggestion or (a )?proposal", re.I),
@@ -56,18 +58,28 @@ _NUMBER_NOT_AMOUNT = re.compile(r"文号|编号|号码|电话|第几号|几号|d
 _LIST_ASK = re.compile(r"哪些|哪几|有什么|什么(措施|举措|办法|安排|活动|工作)|几项|几个方面|which (two|three|four)|"
                        r"what (measures|steps|actions|kinds)|list", re.I)
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,40})[”\"」』》]")
-_QUANTITY_ASK = re.compile(r"多少|(?<!哪)几[家个项件名所条篇次期批倍年万亿千百]|多大|多高|多长|多快|多远|比例|比重|占比|"
+_QUANTITY_ASK = re.compile(rf"多少|(?<!哪)几\s*(?:{UNITS}|千|百)|多大|多高|多长|多快|多远|比例|比重|占比|"
                            r"百分之几|how (many|much|fast|high|large|long|far)|by how much|"
                            r"what (share|percentage|proportion|rate|amount)|roughly how", re.I)
 # The unit a how-many question asks in: 多少亩, 几家, 多少万元, how many villages (no unit).
-_UNIT_ASK = re.compile(r"(?:多少|几)\s*(万|亿|千|百)?\s*(元|亩|家|个|项|件|名|人次|人|所|条|篇|次|批|座|台|辆|吨|公里|"
-                       r"千米|米|平方米|平米|户|栋|套|处|份|期|倍|年|天|小时|分钟|万元|亿元)")
+_UNIT_ASK = re.compile(rf"(?:多少|(?<!哪)几)\s*(万|亿|千|百)?\s*({UNITS})")
 _CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])")
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$|^(pm|no)\d", re.I)
 _ASKS_DONE = re.compile(r"实际|已经|已|去年|前年|上年|此前|截至|迄今|过去|目前|so far|already|last year|actually|"
                         r"has been|have been|was|were", re.I)
 _ASKS_PLAN = re.compile(r"下一步|下步|今后|将来|计划|打算|准备|目标|到\d{4}年|将|plan|will|target|next", re.I)
 _PROPER = ("ns", "nr", "nt", "nrt")
+# What kind of thing a which/when question asks for, and what a sentence that answers it must show.
+ASKED_KIND = (
+    (re.compile(r"哪一?年|什么时候|何时|哪个月|几月|啥时候|预计.{0,6}时间|完工时间|which year|what year|when (will|did|was|is)",
+                re.I), re.compile(r"(?:19|20)\d{2}|\d{1,2}\s*月|今年|明年|去年|年底|年内|年初|上半年|下半年|目前|已经|近日|"
+                    r"[朝代]|年间|世纪")),
+    (re.compile(r"哪一?天|哪日|几号(?!建议|提案)|what (day|date)", re.I), re.compile(r"\d{1,2}\s*日|\d{4}[-./]\d{1,2}[-./]\d{1,2}")),
+    (re.compile(r"哪所大学|哪个大学|哪所高校|哪个学院|which university", re.I), re.compile(r"大学|学院|高校")),
+    (re.compile(r"哪家医院|哪个医院|which hospital", re.I), re.compile(r"医院|卫生院")),
+    (re.compile(r"哪(家|个)(企业|公司)|which (company|enterprise)", re.I), re.compile(r"公司|企业|集团|厂")),
+    (re.compile(r"哪个村|哪些村|哪几个村|which villages?", re.I), re.compile(r"村")),
+)
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -94,6 +106,7 @@ class Query:
     done: bool = False                     # asks what was done, not planned
     plan: bool = False                     # asks what is planned
     topic: str = ""                        # what a which-letters question is about, without its frame
+    must_show: tuple = ()                  # patterns an answering sentence must match (a year for 哪一年…)
 
     @property
     def english(self) -> bool:
@@ -130,6 +143,7 @@ def read_query(text: str, catalog=None) -> Query:
         codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)),
         done=bool(_ASKS_DONE.search(text)) and not _ASKS_PLAN.search(text),
         plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "",
+        must_show=tuple(shown for asks, shown in ASKED_KIND if asks.search(text)) if not fields else (),
     )
 
 

@@ -32,7 +32,7 @@ GLOSSARY = {
     "people's": "人民", "congress": "人大", "cppcc": "政协",
 }
 MIN_NAMING = 2.0       # a named letter shares at least this much naming weight (in bigrams only it has)
-MARGIN = 1.0           # …and this much more than the next letter (in the same units)
+MARGIN = 0.5           # …and this much more than the next letter (in the same units)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,8 @@ class Catalog:
         out = {}
         for lid in self.letters:
             score = sum(self._idf.get(g, 0.0) for g in grams & self._bigrams[lid])
-            score += sum(weight for name, weight in self._pinyin[lid].items() if name in proper) * self._unit
+            # a place name in pinyin counts as its Chinese would: two bigrams only this letter has
+            score += 2 * self._unit * sum(1 for name in self._pinyin[lid] if name in proper)
             score += 2 * self._unit * len(numbers & self._numbers[lid])
             out[lid] = score
         return out
