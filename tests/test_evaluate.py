@@ -24,19 +24,19 @@ TESTSET = ROOT / "tests" / "data" / "questions.jsonl"
 # hit@3 0.921; lexical hit@3 0.831. Bounds sit two or three questions below; raise them as quality rises.
 # A regression guard: each bound sits two or three questions below what the default settings
 # measured on tests/data/questions.jsonl (README, "Evaluation"); a change that loses more fails CI.
-QUALITY_TARGETS = {
+QUALITY_TARGETS = {  # the first letter's set: about two questions below what was measured (README, "Evaluation")
     "hybrid": {
         "hit@5": (">=", 0.96),
         "hit@3": (">=", 0.93),
         "mrr@10": (">=", 0.87),
-        "keyword_accuracy": (">=", 0.90),
-        "citation_precision": (">=", 0.83),
-        "refusal_rate": (">=", 0.80),
-        "false_refusal_rate": ("<=", 0.04),
+        "keyword_accuracy": (">=", 0.86),
+        "citation_precision": (">=", 0.80),
+        "refusal_rate": (">=", 0.45),
+        "false_refusal_rate": ("<=", 0.07),
         "answer_chars_median": ("<=", 100),
     },
-    "dense": {"hit@3": (">=", 0.92)},
-    "lexical": {"hit@3": (">=", 0.80)},
+    "dense": {"hit@3": (">=", 0.90)},
+    "lexical": {"hit@3": (">=", 0.78)},
 }
 
 LETTER = Letter("aaaa", "a.txt", "", sender="某厅")
@@ -241,12 +241,46 @@ def test_quality_guard(real_run):
 LETTERS_TARGETS = {
     "hybrid": {
         "hit@5": (">=", 0.92),
-        "keyword_accuracy": (">=", 0.82),
-        "refusal_rate": (">=", 0.5),
-        "false_refusal_rate": ("<=", 0.06),
+        "keyword_accuracy": (">=", 0.73),
+        "refusal_rate": (">=", 0.45),
+        "false_refusal_rate": ("<=", 0.12),
         "answer_chars_median": ("<=", 100),
     },
 }
+
+# The development set: 22 real letters published by ministries, provinces and counties, with 186 questions
+# written blind (../shared/devset), asked of one corpus of all of them plus the first letter. Bounds leave
+# four to eight questions of slack below what was measured (README, "Evaluation"), so one question more or
+# less never flips CI.
+DEVSET = ROOT.parent / "shared" / "devset"
+DEVSET_TARGETS = {
+    "hybrid": {
+        "hit@1": (">=", 0.58),
+        "hit@5": (">=", 0.84),
+        "keyword_accuracy": (">=", 0.60),
+        "refusal_rate": (">=", 0.60),
+        "false_refusal_rate": ("<=", 0.17),
+        "answer_chars_median": ("<=", 100),
+    },
+}
+
+
+@pytest.mark.skipif(not (DEVSET / "qa.jsonl").exists(), reason="the development set is not beside the project")
+def test_quality_guard_on_the_development_set(tmp_path, embedder):
+    import shutil
+
+    from letterqa.build import build_index
+    from letterqa.config import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for letter in [*(DEVSET / "letters").glob("*.txt"), ROOT / "corpus" / "000_04222e28d1224f39.txt"]:
+        shutil.copy(letter, corpus / letter.name)
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    run = main_eval(settings, DEVSET / "qa.jsonl", tmp_path / "eval", mode="hybrid", k=10, progress=False,
+                    embedder=embedder)
+    _assert_targets(run, DEVSET_TARGETS)
 
 
 def test_quality_guard_on_several_letters(tmp_path, embedder):

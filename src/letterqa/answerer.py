@@ -17,6 +17,7 @@ import numpy as np
 
 from . import answer as ans
 from .checks import RULES, Calibration, Evidence, Refusal, features
+from .lexical import tokenize
 from .genre import CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PROPOSAL_NUMBER, SALUTATION, is_boilerplate
 from .records import Chunk, Hit, Letter
 
@@ -158,16 +159,16 @@ class Answerer:
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
     # ------------------------------------------------------------ checks
-    def check(self, query, picked: list[ans.Scored], named: bool) -> Refusal | None:
+    def check(self, query, picked: list[ans.Scored]) -> Refusal | None:
         """Why the picked sentences do not answer the query, or None when they do."""
         if not picked:
             return Refusal("nothing")
-        ev = self.evidence(picked)
+        ev = self.evidence(query, picked)
         for rule in RULES:
             refusal = rule(query, ev)
             if refusal is not None:
                 return refusal
-        x = features(query, ev, named)
+        x = features(query, ev)
         if self.trace is not None:
             self.trace.append(x)
         if self.calibration is not None:
@@ -175,13 +176,24 @@ class Answerer:
         floor = MIN_RELEVANCE_ENGLISH if query.english else MIN_RELEVANCE
         return None if ev.dense + ans.LEXICAL_WEIGHT * ev.coverage >= floor else Refusal("not_relevant")
 
-    def evidence(self, picked: list[ans.Scored]) -> Evidence:
+    def evidence(self, query, picked: list[ans.Scored]) -> Evidence:
         best = max(picked, key=lambda s: s.score)
         letters = {s.sentence.chunk.letter_id for s in picked}
         frames = tuple(" ".join([x.title, x.date, x.meta.get("标题", ""), x.meta.get("名称", "")])
                        for x in (self.stored.letters[lid] for lid in letters))
         return Evidence(tuple(s.sentence.text for s in picked), tuple(s.sentence.chunk.section for s in picked),
-                        tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage, frames)
+                        tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage, frames,
+                        self._rare_coverage(query, picked))
+
+    def _rare_coverage(self, query, picked: list[ans.Scored]) -> float:
+        """Whether the chosen sentences hold the question's rarest words: what a near miss asks about and lacks."""
+        words = {t for t in tokenize(query.text) if not t.startswith("#")}
+        unseen = max(self.idf.values(), default=1.0)
+        rare = sorted(words, key=lambda t: -self.idf.get(t, unseen))[:3]
+        if not rare:
+            return 1.0
+        held = set().union(*(set(tokenize(s.sentence.text)) for s in picked))
+        return sum(t in held for t in rare) / len(rare)
 
 
 def _rest_of_line(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]:

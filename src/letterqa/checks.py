@@ -45,6 +45,7 @@ class Evidence:
     dense: float                    # cosine of the best sentence
     coverage: float                 # IDF-weighted share of the question's words in the best sentence
     frames: tuple[str, ...] = ()    # their letters' titles, page titles and dates: the frame a year may stand in
+    rare_coverage: float = 0.0      # share of the question's three rarest words that the chosen sentences hold
 
 
 def states_amount(text: str, unit: str = "") -> bool:
@@ -113,14 +114,13 @@ RULES = (unstated, no_amount, kind_not_shown, planned_not_done, boilerplate_only
 
 # ---------------------------------------------------------------- the calibrated score
 
-FEATURES = ("dense", "coverage", "english", "dense_x_english", "named", "quantity_stated", "bias")
+FEATURES = ("dense", "coverage", "rare_coverage", "english", "dense_x_english", "bias")
 
 
-def features(query, ev: Evidence, named: bool) -> list[float]:
+def features(query, ev: Evidence) -> list[float]:
     """The numbers the answerability model weighs (see FEATURES)."""
     english = 1.0 if query.english else 0.0
-    stated = 1.0 if (not query.quantity or any(states_amount(s, query.unit) for s in ev.sentences)) else 0.0
-    return [ev.dense, ev.coverage, english, ev.dense * english, 1.0 if named else 0.0, stated, 1.0]
+    return [ev.dense, ev.coverage, ev.rare_coverage, english, ev.dense * english, 1.0]
 
 
 @dataclass(frozen=True)

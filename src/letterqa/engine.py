@@ -132,7 +132,7 @@ class Engine:
                                         content_rows)
             picked = answerer.per_letter(query, qvecs[0], wide)
             return picked, hits, (fields_answer_check(picked) if query.fields else
-                                  answerer.check(query, picked, True)), []
+                                  answerer.check(query, picked)), []
         letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
         if query.fields:
             if letter_id is None:
@@ -150,7 +150,7 @@ class Engine:
             picked = ans.merge_parts(parts)
         else:
             picked = answerer.content(query, query.text, qvecs[0], hits)
-        return picked, hits, answerer.check(query, picked, rt.how in ("named", "scope", "previous")), []
+        return picked, hits, answerer.check(query, picked), []
 
     def _rows(self, letter_ids, pages: bool) -> np.ndarray | None:
         """The chunk rows of these letters (None = all); the page-information block only when asked about."""

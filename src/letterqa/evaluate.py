@@ -274,10 +274,13 @@ def _size_and_speed(verdicts) -> dict:
 
 
 def score_by_type(verdicts) -> dict:
-    """Per question type: count, hit@3, keyword accuracy, and the share refused."""
+    """Per question type and per language (`language zh`, `language en`): count, hit@3, keywords, share refused."""
     groups: dict[str, list[Verdict]] = {}
     for v in verdicts:
         groups.setdefault(v.row.type or "-", []).append(v)
+    for v in verdicts:
+        if v.row.lang:
+            groups.setdefault(f"language {v.row.lang}", []).append(v)
     return {kind: {"count": len(group), "hit@3": hit_at(group, 3),
                    "keyword_accuracy": mean(v.keyword_ok for v in group if v.keyword_ok is not None),
                    "refused": mean(v.refused for v in group)}
