@@ -1,5 +1,6 @@
 # Two commands do all the set-up: `make run` (install, build the index, serve the chat) and `make test`.
 PYTHON ?= python3
+PORT ?= 7860
 VENV ?= .venv
 BIN := $(VENV)/bin
 
@@ -19,7 +20,7 @@ build: $(VENV)/.stamp-run
 	$(BIN)/letterqa build
 
 run: build
-	$(BIN)/letterqa serve
+	$(BIN)/letterqa serve --port $(PORT)
 
 test: $(VENV)/.stamp-test
 	$(BIN)/python -m pytest

@@ -158,7 +158,7 @@ def test_a_fault_at_each_build_step_leaves_the_old_index(step, clone, embedder):
 
 
 STORE_STEPS = {  # store functions called in order while a build folder is written and swapped in
-    "vectors": "_write_vectors", "jsonl": "_write_jsonl", "manifest": "_write_json", "fsync": "_fsync_dir",
+    "vectors": "write_flat", "jsonl": "_write_jsonl", "manifest": "_write_json", "fsync": "_fsync_dir",
     "pointer": "_point_to",
 }
 

@@ -144,7 +144,17 @@ def cmd_calibrate(args) -> int:
 def cmd_serve(args) -> int:
     from .app import serve
 
-    serve(_settings(args), host=args.host, port=args.port)
+    serve(_settings(args), host=args.host, port=args.port, password=os.environ.get("LETTERQA_ADMIN_PASSWORD"))
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from .feedback import export, feedback_path
+
+    settings = _settings(args)
+    written, skipped = export(settings.index, Path(args.export))
+    print(f"wrote {written} test rows to {args.export} from {feedback_path(settings.index)}"
+          f" ({skipped} 👎 without a correct passage skipped)")
     return 0
 
 
@@ -199,6 +209,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=7860)
     serve.set_defaults(func=cmd_serve)
+    feedback = sub.add_parser("feedback", parents=[common], help="export the chat's 👍/👎 as a test set for eval")
+    feedback.add_argument("--export", required=True, metavar="FILE", help="JSONL file to write")
+    feedback.set_defaults(func=cmd_feedback)
     return p
 
 

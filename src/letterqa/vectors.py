@@ -118,7 +118,7 @@ class DenseIndex:
         ann = None
         if params and (folder / f"{name}.ivf.faiss").exists():
             # memory-mapped: the lists a question probes are read from disk, the rest never are
-            ann = faiss.read_index(str(folder / f"{name}.ivf.faiss"), faiss.IO_FLAG_MMAP)
+            ann = _read(faiss, folder / f"{name}.ivf.faiss", faiss.IO_FLAG_MMAP)
         return cls(vectors, ann, int((params or {}).get("nprobe", NPROBE)))
 
     def __len__(self) -> int:
@@ -150,6 +150,17 @@ def _exact(vectors: np.ndarray, q: np.ndarray, k: int, allowed: np.ndarray | Non
     return ids if allowed is None else allowed[ids]
 
 
+def _read(faiss, path: Path, flags: int):
+    """faiss.read_index, with a message naming the file instead of faiss's C++ one (ValueError)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise ValueError(f"{path.name} is missing or empty")
+    try:
+        return faiss.read_index(str(path), flags)
+    except RuntimeError:
+        raise ValueError(f"{path.name} cannot be read by FAISS (truncated, or not a FAISS file)") from None
+
+
 def map_flat(path: Path) -> np.ndarray:
     """The vectors of an IndexFlat file as a read-only memory map.
 
@@ -158,7 +169,7 @@ def map_flat(path: Path) -> np.ndarray:
     is checked against it.
     """
     faiss = faiss_module()
-    flat = faiss.read_index(str(path), faiss.IO_FLAG_MMAP_IFC)
+    flat = _read(faiss, path, faiss.IO_FLAG_MMAP_IFC)
     n, d = int(flat.ntotal), int(flat.d)
     if n == 0:
         return np.zeros((0, d), dtype="float32")
