@@ -67,13 +67,21 @@ class Engine:
 
     def refresh(self) -> bool:
         """Reload when `letterqa build` or an upload swapped in a new index. True if it did."""
-        live = store.live_build(self.settings.index)
+        try:
+            live = store.live_build(self.settings.index)
+        except LetterQAError as exc:  # a damaged CURRENT: keep answering from the index already loaded
+            log.warning("kept the loaded index: %s", exc)
+            return False
         if live is None or live == self.stored.folder:
             return False
         with self._lock:
             if live != self.stored.folder:
-                stored = store.load_index(self.settings.index)
-                _check(stored, self.settings, self.embedder.fingerprint)
+                try:
+                    stored = store.load_index(self.settings.index)
+                    _check(stored, self.settings, self.embedder.fingerprint)
+                except LetterQAError as exc:  # keep answering from the index already loaded
+                    log.warning("kept the loaded index: %s", exc)
+                    return False
                 self._use(stored)
                 log.info("loaded the new index %s", live.name)
         return True

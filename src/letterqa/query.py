@@ -50,6 +50,7 @@ MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|
                      r"address(es)?)(了|过)?", re.I)
 _CUE = re.compile(r"多少|几|什么|哪|谁|怎么|怎样|如何|是否|吗|呢|有无|为什么|为何|how|what|which|when|who|whom|where|why|"
                   r"\?|？", re.I)
+MAX_PARTS = 4
 _PART_SPLIT = re.compile(r"[，,；;]|(?<=[?？])")
 _MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[万亿]元|投资(额|金额)|金额|spend|spending|budget|funding|"
                         r"fund|yuan|money|investment", re.I)
@@ -151,7 +152,8 @@ def split_parts(question: str) -> tuple[str, ...]:
     """The sub-questions of a question that asks two things ("…多少家，到2025年目标是多少?")."""
     pieces = [p.strip() for p in _PART_SPLIT.split(question) if p and p.strip()]
     parts = [p for p in pieces if _CUE.search(p) and len(p) >= 4]
-    return tuple(parts) if len(parts) >= 2 else (question,)
+    # each part is searched on its own: a question of many parts is asked as a whole instead
+    return tuple(parts) if 2 <= len(parts) <= MAX_PARTS else (question,)
 
 
 def topic_of(question: str) -> str:
