@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from letterqa.genre import PAGE_LINE
+from letterqa.genre import DATE, ISO_DATE, ORG_SUFFIX, PAGE_LINE
 from letterqa.records import Chunk, Letter
 
-CHUNKER_VERSION = "3"
+CHUNKER_VERSION = "4"
 
 # Numbering counts only at the start of a paragraph; (?!\d) keeps "10.6%" and "2.3个" out of level 3.
 _MARKER = re.compile(
@@ -31,14 +31,10 @@ _CLAUSE = re.compile(r"[^。；;：:！？!?\n]*")
 _SENTENCE_END = re.compile(r"[。！？；!?;][”’」』）)》】]*|\n")
 _COMMA = re.compile(r"[，,]")
 _NEWLINE = re.compile(r"\n")
-_DATE = re.compile(
-    r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|\d{4}[-./]\d{1,2}[-./]\d{1,2}"
-    r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日"
-)
+_DATE = re.compile(f"{DATE.pattern}|{ISO_DATE.pattern}")  # a sign-off date line, as the reader reads dates
 _CONTACT = re.compile(r"联系人|联系电话|联系单位|联系方式|电话|抄送")
 _BRACKETED = re.compile(r"[（(].*[）)]")
 _ORG = re.compile(r"[^。！？；;!?，,：:]{2,40}")
-_ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|中心|会|处|署|公司)$")
 _CLOSING = re.compile(r"(?:最后[，,]?)?(?:再次|衷心|诚挚)?(?:感谢|谢谢|特此|此复|专此|欢迎|敬请|希望您?继续)")
 _SALUTATION = re.compile(r"[^。！？；;!?]{1,30}[：:]")
 _RECEIVED = re.compile(r"收悉|如下[：:]$")
@@ -128,7 +124,7 @@ def _is_org(line: str, need_suffix: bool) -> bool:
     """A short line with no sentence punctuation, like 山东省工业和信息化厅."""
     if _MARKER.match(line) or _CLOSING.match(line) or not _ORG.fullmatch(line):
         return False
-    return not need_suffix or bool(_ORG_SUFFIX.search(line))
+    return not need_suffix or bool(ORG_SUFFIX.search(line))
 
 
 def _closing_start(text: str, paras: list[tuple[int, int]], sign: int) -> int:
