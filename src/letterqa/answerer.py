@@ -66,7 +66,7 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
     if field == "proposer":
         if is_boilerplate(line) or "如下" in line:
             return False
-        person = re.search(r"代表|委员", line)
+        person = re.search(r"代表|委员(?!会)", line)
         return bool(person) and (zone == _OPENING or len(line) <= 60)
     if field == "number":
         return zone in (_PAGE, _OPENING) and bool(PROPOSAL_NUMBER.search(line)) and bool(_KIND.search(line))
@@ -116,6 +116,8 @@ class Answerer:
             found = [(s, v) for s, v in zip(sentences, vectors) if field_states(field, s.text, s.chunk, letter)]
             if not found:
                 continue
+            if field in ("recipient", "proposer"):  # the salutation names them; a title line only mentions 代表
+                found = [(s, v) for s, v in found if _is_salutation(s.text)] or found
             zones = _ZONES.get(field, ())
             rank = {z: i for i, z in enumerate(zones)}
             best_zone = min(rank.get(s.chunk.path[:1], len(zones)) for s, _ in found)
@@ -194,6 +196,11 @@ class Answerer:
             return 1.0
         held = set().union(*(set(tokenize(s.sentence.text)) for s in picked))
         return sum(t in held for t in rare) / len(rare)
+
+
+def _is_salutation(text: str) -> bool:
+    line = text.strip()
+    return len(line) <= 40 and bool(SALUTATION.fullmatch(line))
 
 
 def _rest_of_line(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]:
