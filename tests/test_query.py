@@ -3,7 +3,8 @@
 Examples are written here in the style of several kinds of letters: a ministry, a county bureau, a
 district government, a page with an information block.
 """
-from letterqa.checks import Evidence, fit_logistic, no_amount, planned_not_done, states_amount, unstated
+from letterqa.checks import (Evidence, fit_logistic, kind_not_shown, no_amount, planned_not_done, states_amount,
+                             unstated)
 from letterqa.genre import is_boilerplate, page_fields
 from letterqa.query import looks_like_question, read_query, split_parts, topic_of
 from letterqa.records import Letter
@@ -125,3 +126,29 @@ def test_logistic_fit_separates_a_separable_feature():
     xs = [[v, 1.0] for v in (0.80, 0.81, 0.82, 0.90, 0.91, 0.92)]
     w = fit_logistic(xs, [0, 0, 0, 1, 1, 1])
     assert w[0] > 0 and (w[0] * 0.91 + w[1]) > 0 > (w[0] * 0.81 + w[1])
+
+
+def test_a_cross_letter_question_names_every_letter_it_names():
+    catalog = Catalog(_letters())
+    q = read_query("交通运输部的答复和滕州市住建局的答复分别写给谁?", catalog)
+    assert q.cross and set(q.named) == {"a" * 16, "b" * 16}
+
+
+def test_spaced_labels_of_the_sign_off_are_read(tmp_path):
+    from letterqa.read import read_letter
+
+    path = tmp_path / "a.txt"
+    path.write_text("关于某事的答复\n张某委员:\n您提出的提案收悉,现答复如下:\n我局已完成改造。\n某区城市管理局\n"
+                    "2020年8月18日\n抄 报:区政协办公室、区委区政府督查局\n", encoding="utf-8")
+    assert read_letter(path).meta["抄报"] == "区政协办公室、区委区政府督查局"
+    assert read_query("这份答复抄报给了哪些单位?").fields == ("copy_to",)
+
+
+def test_a_which_year_or_which_university_question_needs_one_in_its_answer():
+    year = read_query("神农分院预计哪一年建成开诊?")
+    assert kind_not_shown(year, _ev("目前项目场地平整已完成,土方已开挖。")).kind == "kind_not_shown"
+    assert kind_not_shown(year, _ev("项目预计2025年建成开诊。")) is None
+    uni = read_query("研讨请的是哪所大学的专家?")
+    assert kind_not_shown(uni, _ev("将积极联系专家学者进行研讨。")) is not None
+    assert kind_not_shown(uni, _ev("邀请山东大学专家进行研讨。")) is None
+    assert read_query("这份答复是写给谁的?").must_show == ()   # a field question is answered by its line

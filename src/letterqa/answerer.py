@@ -23,6 +23,8 @@ from .records import Chunk, Hit, Letter
 
 MIN_RELEVANCE = 0.86          # without a calibration: the old measured floors (Chinese, English)
 MIN_RELEVANCE_ENGLISH = 0.735
+MAX_FIELD_LETTERS = 8        # letters listed at most for "哪几份答复写明了联系人"
+SCAN_LETTERS = 300           # a field is looked for in every letter of a scope up to this size, else in the hits'
 CROSS_COVERAGE = 0.3          # a letter joins a which-letters answer when it holds this share of the topic
 
 # Fields only the letter's own lines state: when none does, no sentence of its content answers either.
@@ -149,16 +151,22 @@ class Answerer:
         for hit in hits:
             by_letter.setdefault(hit.chunk.letter_id, []).append(hit)
         best = []
-        for lid, group in by_letter.items():
-            if query.fields:
-                found = self.letter_fields(query, qvec, lid)
-            else:
-                found = self.content(query, query.topic or query.text, qvec, group)
+        for group in by_letter.values():
+            found = self.content(query, query.topic or query.text, qvec, group)
             if found:
-                best.append(max(found, key=lambda s: s.score) if not query.fields else found[0])
-        if not query.fields:
-            best = [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
+                best.append(max(found, key=lambda s: s.score))
+        best = [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
+
+    def fields_per_letter(self, query, qvec: np.ndarray, letter_ids) -> list[ans.Scored]:
+        """Each letter's lines that state the asked fields ("哪些答复带有抄送行", "分别写给谁"), letter by letter."""
+        picked = []
+        for lid in letter_ids:
+            found = self.letter_fields(query, qvec, lid)
+            picked += found
+            if len({s.sentence.chunk.letter_id for s in picked}) >= MAX_FIELD_LETTERS:
+                break
+        return picked
 
     # ------------------------------------------------------------ checks
     def check(self, query, picked: list[ans.Scored]) -> Refusal | None:

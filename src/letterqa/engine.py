@@ -15,7 +15,7 @@ import numpy as np
 
 from . import answer as ans
 from . import store
-from .answerer import STRICT_FIELDS, Answerer, fields_answer_check
+from .answerer import SCAN_LETTERS, STRICT_FIELDS, Answerer, fields_answer_check
 from .checks import Refusal, load_calibration
 from .config import Settings
 from .errors import EmptyQuestionError, LetterQAError
@@ -138,9 +138,14 @@ class Engine:
         if query.cross and not one_letter:
             wide = self.searcher.search(query.topic or query.text, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
                                         content_rows)
+            if query.fields:
+                scope = list(rt.letter_ids or stored.letters)
+                if len(scope) > SCAN_LETTERS:
+                    scope = list(dict.fromkeys(h.chunk.letter_id for h in wide))
+                picked = answerer.fields_per_letter(query, qvecs[0], scope)
+                return picked, hits, fields_answer_check(picked), []
             picked = answerer.per_letter(query, qvecs[0], wide)
-            return picked, hits, (fields_answer_check(picked) if query.fields else
-                                  answerer.check(query, picked)), []
+            return picked, hits, answerer.check(query, picked), []
         letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
         if query.fields:
             if letter_id is None:

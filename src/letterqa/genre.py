@@ -45,7 +45,7 @@ SOURCE_LINE = re.compile(r"(?:source|url|来源网址|原文链接|网址)\s*[:�
 # ---------------------------------------------------------------- opening, sign-off, contact
 SALUTATION = re.compile(r"(?:尊敬的)?([^，。,；;！？!?《》:：]{2,40})[:：]")
 CONTACT = re.compile(r"(?:联系单位及电话|联系单位|联系人及电话|联系人|联系电话|联系方式|联 系 人)\s*[:：]")
-COPY_TO = re.compile(r"(抄送|抄报|签发人)\s*[:：]")
+COPY_TO = re.compile(r"(抄\s*送|抄\s*报|签\s*发\s*人)\s*[:：]")  # pages space out short labels: 抄 报:
 ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|中心|会|处|署|公司)$")
 
 # ---------------------------------------------------------------- formulas

@@ -32,8 +32,8 @@ FIELDS: dict[str, re.Pattern] = {
     "published": re.compile(r"发布(日期|时间)|网站(发布|公开)|公开(日期|时间)|(哪天|什么时候|何时)发布|发布于|"
                             r"(published|posted) (online|on)|when was it published", re.I),
     "sender": re.compile(r"哪个(单位|部门|机关)(答复|回复|发出|签发|办理|承办)|谁(答复|回复|发出|签发)的|答复单位|发文单位|"
-                         r"承办单位|署名|落款单位|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
-                         r"who (replied|signed|sent|answered)", re.I),
+                         r"承办单位|署名|落款单位|出自|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
+                         r"who (replied|signed|sent|answered)|(issued|sent|signed) by", re.I),
     "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|\bcontact\b|\bphone\b", re.I),
     "copy_to": re.compile(r"抄送|抄报|copied to|\bcc\b", re.I),
     "signer": re.compile(r"签发人|who signed off", re.I),
@@ -132,7 +132,7 @@ def read_query(text: str, catalog=None) -> Query:
         m = _UNIT_ASK.search(text)
         unit = ((m.group(1) or "") + m.group(2)) if m else ""
     cross = bool(CROSS.search(text))
-    named = catalog.named(text, lang) if catalog is not None else ()
+    named = catalog.named(text, lang, several=cross) if catalog is not None else ()
     return Query(
         text=text, lang=lang, parts=split_parts(text), fields=fields, named=named,
         deictic=bool(DEICTIC.search(text)), cross=cross, wants_list=bool(_LIST_ASK.search(text)),

@@ -279,7 +279,7 @@ def _copy_lines(lines: list[str]) -> dict[str, str]:
     for line in lines[-TAIL_LINES:]:
         m = COPY_TO.search(line)
         if m and m.start() <= 2:
-            out.setdefault(m.group(1), line[m.end():].strip())
+            out.setdefault(re.sub(r"\s+", "", m.group(1)), line[m.end():].strip())
     return out
 
 

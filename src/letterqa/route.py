@@ -32,6 +32,7 @@ GLOSSARY = {
     "people's": "人民", "congress": "人大", "cppcc": "政协",
 }
 MIN_NAMING = 2.0       # a named letter shares at least this much naming weight (in bigrams only it has)
+MAX_NAMED = 8          # letters a cross-letter question may name
 MARGIN = 0.5           # …and this much more than the next letter (in the same units)
 
 
@@ -92,8 +93,12 @@ class Catalog:
         """The weight of one bigram that only one letter has: what a matched place name counts twice."""
         return math.log((len(self.letters) + 1) / 1.5) - self._base
 
-    def named(self, question: str, lang: str) -> tuple[str, ...]:
-        """The letters the question names, best first: each clearly ahead of those after it."""
+    def named(self, question: str, lang: str, several: bool = False) -> tuple[str, ...]:
+        """The letters the question names, best first: each clearly ahead of those after it.
+
+        With `several` (a question across letters: "A的答复和B的答复分别…") every letter named strongly
+        enough counts, however far ahead of it another one is.
+        """
         if len(self.letters) < 2:
             return ()
         scores = self.scores(question, lang)
@@ -101,6 +106,8 @@ class Catalog:
         top = scores[ranked[0]]
         if top < MIN_NAMING * self._unit:
             return ()
+        if several:
+            return tuple(lid for lid in ranked if scores[lid] >= MIN_NAMING * self._unit)[:MAX_NAMED]
         named = [ranked[0]]
         for lid in ranked[1:]:
             if scores[named[-1]] - scores[lid] > MARGIN * self._unit:
