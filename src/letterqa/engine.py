@@ -123,12 +123,12 @@ class Engine:
     def _answer(self, query, rt: Route, k: int, mode: str):
         """(picked sentences, hits, refusal or None, letters an unnamed question may mean)."""
         stored, answerer = self.stored, self.answerer
+        if not looks_like_question(query.text):
+            return [], [], Refusal("not_a_question"), []
         content_rows = self._rows(rt.letter_ids, pages=bool(query.fields))
         asked = [query.text] + (list(query.parts) if len(query.parts) > 1 else [])
         qvecs = self.embedder.encode_queries(asked)
         n = max(k, ans.ANSWER_POOL)
-        if not looks_like_question(query.text):
-            return [], [], Refusal("not_a_question"), []
         if content_rows is not None and len(content_rows) == 0:
             return [], [], Refusal("nothing"), []
         hits = self.searcher.search(query.text, qvecs[0], n, mode, content_rows)
@@ -136,15 +136,16 @@ class Engine:
             return [], [], Refusal("nothing"), []
         one_letter = rt.letter_ids is not None and len(rt.letter_ids) == 1
         if query.cross and not one_letter:
-            wide = self.searcher.search(query.topic or query.text, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
-                                        content_rows)
+            def wide():
+                return self.searcher.search(query.topic or query.text, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
+                                            content_rows)
             if query.fields:
                 scope = list(rt.letter_ids or stored.letters)
-                if len(scope) > SCAN_LETTERS:
-                    scope = list(dict.fromkeys(h.chunk.letter_id for h in wide))
+                if len(scope) > SCAN_LETTERS:  # too many to scan: the letters the wider search brings up
+                    scope = list(dict.fromkeys(h.chunk.letter_id for h in wide()))
                 picked = answerer.fields_per_letter(query, qvecs[0], scope)
                 return picked, hits, fields_answer_check(picked), []
-            picked = answerer.per_letter(query, qvecs[0], wide)
+            picked = answerer.per_letter(query, qvecs[0], wide())
             return picked, hits, answerer.check(query, picked), []
         letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
         if query.fields:
@@ -166,9 +167,13 @@ class Engine:
         return picked, hits, answerer.check(query, picked), []
 
     def _rows(self, letter_ids, pages: bool) -> np.ndarray | None:
-        """The chunk rows of these letters (None = all); the page-information block only when asked about."""
+        """The chunk rows of these letters (None = all); their page-information block only when asked about.
+
+        Over all letters nothing is filtered: that would read every chunk's path on every question of a
+        large index; the answerer skips page blocks when it chooses sentences about content.
+        """
         stored = self.stored
-        if letter_ids is None and pages:
+        if letter_ids is None:
             return None
         ids = letter_ids if letter_ids is not None else list(stored.letters)
         rows = [r for lid in ids if lid in stored.letters for r in stored.rows_of(lid)
