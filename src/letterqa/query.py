@@ -169,6 +169,9 @@ def proper_names(text: str) -> list[str]:
     """Places, people and organisations jieba recognises in the text (two characters or more)."""
     import jieba.posseg
 
+    from .lexical import tokenize
+
+    tokenize("")  # lexical quiets jieba's own logger (once) before its dictionary loads
     return [w for w, tag in jieba.posseg.cut(text) if tag in _PROPER and len(w) >= 2]
 
 
