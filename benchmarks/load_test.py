@@ -12,7 +12,9 @@ the uploads, and the server's RSS. Asserts nothing; stops the server it started.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -70,13 +72,10 @@ def _client(url: str, deadline: float):
             time.sleep(1)
 
 
-def _assistant_text(history) -> str:
-    parts = []
-    for message in history or []:
-        if message.get("role") == "assistant" and not message.get("metadata"):
-            content = message.get("content")
-            parts += [c.get("text", "") for c in content] if isinstance(content, list) else [str(content)]
-    return "\n".join(parts)
+def _answer_text(record) -> str:
+    """The answer text of the chat's `ask --json` record (the fourth output of /chat)."""
+    record = json.loads(record) if isinstance(record, str) else (record or {})
+    return str(record.get("answer", ""))
 
 
 class Tally:
@@ -101,8 +100,8 @@ def _user(url: str, offset: int, stop: float, tally: Tally, think: float) -> Non
         started = time.perf_counter()
         failure = None
         try:
-            history, _, _ = client.submit(question, [], "", "", api_name="/chat").result(timeout=TIMEOUT)
-            text = _assistant_text(history)
+            _, _, _, record = client.submit(question, [], "", "", "", api_name="/chat").result(timeout=TIMEOUT)
+            text = _answer_text(record)
             if text.startswith("⚠️"):
                 failure = f"{question}: {text[:120]}"
             elif question == KNOWN[0] and KNOWN[1] not in text:
@@ -122,8 +121,9 @@ def _uploader(url: str, stop: float, results: list) -> None:
             break
         started = time.perf_counter()
         try:
-            status, _ = client.submit([handle_file(str(LETTERS / name))], api_name="/upload").result(timeout=300)
-            results.append((name, time.perf_counter() - started, status.splitlines()[0] if status else ""))
+            card = client.submit([handle_file(str(LETTERS / name))], [], api_name="/upload").result(timeout=300)[0]
+            status = " ".join(re.sub(r"<[^>]+>", " ", card or "").split())
+            results.append((name, time.perf_counter() - started, status[:100]))
         except Exception as exc:
             results.append((name, time.perf_counter() - started, f"FAILED {type(exc).__name__}: {exc}"))
 
