@@ -11,7 +11,6 @@ Then the checks decide whether the sentences answer it (checks.py).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,15 +35,6 @@ _PUBLISHED = re.compile(r"^(发布|发文|公开|成文)(日期|时间)")
 _CATEGORY = re.compile(r"(办复|答复|办理)类别|[A-C]类")
 _KIND = re.compile(r"建议|提案|议案")
 _PHONE = re.compile(r"\d{3,4}-\d{6,8}|1\d{10}")
-
-
-@dataclass(frozen=True)
-class Picked:
-    """The sentences chosen to answer, with what the checks need."""
-
-    sentences: list            # answer.Scored, in reading order
-    refusal: Refusal | None = None
-    label_letters: bool = False
 
 
 def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
