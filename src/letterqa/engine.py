@@ -20,7 +20,7 @@ from .checks import Refusal, load_calibration
 from .config import Settings
 from .errors import EmptyQuestionError, LetterQAError
 from .limits import clean_question
-from .query import looks_like_question, read_query
+from .query import is_english, looks_like_question, read_query
 from .records import Answer, Hit
 from .route import Catalog, Route, route
 from .search import Searcher
@@ -247,7 +247,7 @@ def follow_up(question: str, previous: Answer | None, catalog: Catalog) -> tuple
     A question that names no letter stays with the previous turn's letters; one that leans on the previous
     turn ("那到2025年呢?") is read together with the previous question, its years replaced by the new ones.
     """
-    if previous is None or read_query(question, catalog).named:
+    if previous is None or catalog.named(question, "en" if is_english(question) else "zh"):
         return question, "", ()
     scope = previous.scope or tuple(dict.fromkeys(c.chunk.letter_id for c in previous.citations))
     content = len(_CJK.findall(question)) + len(re.findall(r"[A-Za-z]+", question))
