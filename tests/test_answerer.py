@@ -13,6 +13,15 @@ LETTERS = {
     "heat.txt": "发布时间:2023-06-02\n关于市九届人大二次会议第129号建议的答复\n李某代表:\n"
                 "您提出的关于改善老旧小区供热质量的建议收悉,现答复如下:\n2022年全市完成老旧小区供热管网改造159公里。\n"
                 "下一步,我局将继续推进供热改造。\n某市住房和城乡建设局\n2023年6月1日\n抄 送:市政府督查室\n",
+    "culture.txt": "某县文化和旅游局对县政协十届三次会议提案的答复\n仲某委员:\n您提出的关于举办文化节的提案已经收悉,现答复如下:\n"
+                   "近年来,县文化部门积极争取资金对某庙进行了修复,成功举办了两届文化节。"
+                   "为进一步保护传承地方文化,今后将着力做好以下几个方面的工作:\n"
+                   "一是提升文化节。积极对接市文化和旅游局,丰富节庆活动内容。\n二是搞好文化展示。邀请专家学者深度挖掘地方文化。\n"
+                   "三是完善相关配套。设置安全警示标识牌,选址设置公共卫生间。\n某县文化和旅游局\n2019年5月30日\n"
+                   "此复函已经褚某副局长审签。\n",
+    "table.txt": "某市人大代表建议承办表\n案 由 |\n关于将单位宿舍纳入老旧小区改造范围的建议 | |||\n提建议代表 单位姓名 |\n"
+                 "北辛代表团 马某 | |||\n承办单位 |\n市机关事务管理局 |\n"
+                 "马某代表:\n您提出的建议已收悉,现答复如下:\n今年我市将单位宿舍纳入改造计划,改造老旧小区35个。\n",
 }
 
 
@@ -59,3 +68,21 @@ def test_a_scoped_question_and_a_follow_up_stay_with_the_letter(two_letters):
     assert follow.answered and "李某代表" in follow.text and follow.understood
     scoped = two_letters.ask("写给谁的?", letter="port.txt")
     assert "郭某等7名代表" in scoped.text
+
+
+def test_a_list_question_gets_the_items_of_the_list(two_letters):
+    answer = two_letters.ask("某县文化和旅游局在文化节答复中提出今后要做好哪三个方面的工作?")
+    assert answer.answered
+    for item in ("一是提升文化节", "二是搞好文化展示", "三是完善相关配套"):
+        assert item in answer.text
+    assert "积极对接" not in answer.text  # each item by its first sentence
+
+
+def test_a_proposal_table_answers_who_proposed_and_who_handled(two_letters):
+    answer = two_letters.ask("单位宿舍纳入老旧小区改造的建议是哪个代表团哪位代表提出的?承办单位是谁?")
+    assert "北辛代表团 马某" in answer.text and "市机关事务管理局" in answer.text
+
+
+def test_a_field_question_answers_its_content_part_too(two_letters):
+    answer = two_letters.ask("某县文化和旅游局文化节答复是写给谁的?经哪位领导审签?")
+    assert "仲某委员" in answer.text and "褚某" in answer.text

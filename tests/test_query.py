@@ -152,3 +152,25 @@ def test_a_which_year_or_which_university_question_needs_one_in_its_answer():
     assert kind_not_shown(uni, _ev("将积极联系专家学者进行研讨。")) is not None
     assert kind_not_shown(uni, _ev("邀请山东大学专家进行研讨。")) is None
     assert read_query("这份答复是写给谁的?").must_show == ()   # a field question is answered by its line
+
+
+def test_a_field_question_with_a_content_part_keeps_that_part():
+    q = read_query("科学技术局这份意见是写给谁的?为什么不直接答复代表?")
+    assert q.fields == ("recipient",) and q.content_parts == ("为什么不直接答复代表?",)
+    assert read_query("这份答复是写给谁的?哪天落款?").content_parts == ()  # both parts ask fields
+    assert read_query("这份答复是写给谁的?").content_parts == ()
+
+
+def test_the_items_of_a_list_and_the_things_in_it():
+    assert read_query("今后要做好哪三个方面的工作?").wants_items
+    assert read_query("下步有哪些措施?").wants_items
+    items = read_query("巩固优势产业要聚焦哪些重点产业?")
+    assert items.wants_list and not items.wants_items
+
+
+def test_the_document_numbers_a_letter_cites_are_content():
+    assert "doc_number" not in read_query("这份答复援引了哪两份文件作为政策依据?请给出文号。").fields
+    assert read_query("这份答复的文号是什么?").fields == ("doc_number",)
+    assert read_query("这份复函经哪位领导审签?").fields == ("signer",)
+    assert "date" not in read_query("两省人民政府是哪天签署合作协议的?").fields
+    assert "date" in read_query("To which member did the bureau reply about the festival, and on what date?").fields

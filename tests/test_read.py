@@ -400,3 +400,57 @@ def test_truncated_docx_and_pdf(tmp_path):
 
 def test_missing_file(tmp_path):
     assert "cannot be read" in refusal(tmp_path / "missing.txt")
+
+
+# ---------------------------------------------------------------- saved pages that lost their layout
+
+def _read(tmp_path, text: str, name: str = "page.txt"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return read_letter(path)
+
+
+def test_a_bare_page_information_list_becomes_the_page_fields(tmp_path):
+    letter = _read(tmp_path, "• 640104-107/2019-00169\n• 某区住房和城乡建设局\n• 有效\n• 2019年07月26日\n"
+                             "关于区人大四届三次会议第16号建议的答复\n王某代表:\n您提出的建议已收悉,现答复如下:\n"
+                             "今年改造老旧小区12个。\n某区住房和城乡建设局\n2019年7月26日\n")
+    assert letter.meta["索引号"] == "640104-107/2019-00169" and letter.meta["效力状态"] == "有效"
+    assert letter.meta["发布机构"] == "某区住房和城乡建设局" and letter.meta["发布时间"] == "2019年07月26日"
+    assert "•" not in letter.text and letter.recipient == "王某代表"
+
+
+def test_two_bullets_are_not_a_page_list(tmp_path):
+    letter = _read(tmp_path, "王某代表:\n您提出的建议已收悉,现答复如下:\n• 改造小区\n• 新建公园\n某局\n2019年7月26日\n")
+    assert "• 改造小区" in letter.text and "索引号" not in letter.meta
+
+
+def test_a_table_saved_one_cell_a_line_reads_as_label_and_value(tmp_path):
+    letter = _read(tmp_path, "某市人大代表建议承办表\n案 由 |\n关于改造老旧小区的建议 | |||\n提建议代表 单位姓名 |\n"
+                             "某代表团 马某 | |||\n承办单位 |\n市住房和城乡建设局 |\n具体承办人 |\n||\n"
+                             "马某代表:\n您提出的建议已收悉,现答复如下:\n今年改造老旧小区12个。\n")
+    lines = letter.text.split("\n")
+    assert "提建议代表 单位姓名:某代表团 马某" in lines and "承办单位:市住房和城乡建设局" in lines
+    assert "案 由:关于改造老旧小区的建议" in lines and not any("具体承办人" in line for line in lines)
+    assert letter.meta["承办单位"] == "市住房和城乡建设局"
+
+
+def test_a_handling_unit_under_the_body_is_kept_and_a_site_footer_is_not(tmp_path):
+    letter = _read(tmp_path, "游某委员:\n您提出的提案已收悉,现答复如下:\n区政府每年开展科技周活动。\n\n承办单位:某区人民政府\n"
+                             "主办单位:某区人民政府办公室 承办单位:某区大数据中心 网站标识码:2104030001\n")
+    assert "承办单位:某区人民政府" in letter.text and "大数据中心" not in letter.text
+    assert letter.sender == "某区人民政府"
+
+
+def test_paragraphs_run_into_one_line_are_split_again(tmp_path):
+    body = ("近年来,县文化部门积极争取保护资金对某庙进行了修复。" * 6 + "今后将着力做好以下几个方面的工作: 一是提升文化节。"
+            "积极对接市文化和旅游局。 二是搞好文化展示。邀请专家学者。 三是完善相关配套。设置标识牌。 某县文化和旅游局 "
+            "2019年5月30日 签发人:褚某 联系人:王某 联系电话:0537-1234567")
+    letter = _read(tmp_path, "仲某委员:\n您提出的提案已经收悉,现答复如下:\n" + body + "\n")
+    lines = letter.text.split("\n")
+    assert any(line.startswith("二是搞好文化展示") for line in lines)
+    assert "签发人:褚某" in lines and letter.meta["签发人"] == "褚某" and letter.contact.startswith("联系人:王某")
+
+
+def test_a_date_before_a_page_label_is_the_publication_date(tmp_path):
+    letter = _read(tmp_path, "2022-01-24 来源:某县交通运输局 关闭 打印\n龚某委员:\n首先感谢你们的关心。\n今年开通客运班车3条。\n")
+    assert letter.meta["发布时间"] == "2022-01-24" and letter.meta["来源"] == "某县交通运输局"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .checks import Refusal, states_amount
-from .genre import YEAR, is_boilerplate
+from .genre import YEAR, is_boilerplate, item_level, item_number
 from .lexical import tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
 
@@ -26,6 +26,9 @@ TOPIC_COVERAGE = 0.3   # …and each must hold some of the topic's rarer wording
 LEXICAL_WEIGHT = 0.15  # cosines of e5 sit in a narrow band (~0.75-0.92); coverage spans 0-1
 RUNNER_UP_GAP = 0.02   # a second sentence must score within this of the best
 META_BONUS = 0.2       # for a sentence that states the letter fact asked about (sender, date, …)
+
+MAX_ITEMS = 8          # a list answer gives at most this many items
+MIN_ITEMS = 2
 
 MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
 _FRAME = {("开头",), ("落款",), ("页面信息",)}
@@ -138,6 +141,68 @@ def extend(picked: list[Scored], scored: list[Scored], keep) -> list[Scored]:
     extra = [s for s in scored if s.sentence.chunk.chunk_id == best.sentence.chunk.chunk_id and keep(best, s)
              and not any(_overlaps(s.sentence, p.sentence) for p in picked)]
     return _reading_order(picked + extra)
+
+
+def list_items(stored, pivot: Scored, siblings: bool = True) -> list[Scored]:
+    """The items of the list the pivot sentence introduces (…以下几个方面：) or belongs to (二是…).
+
+    Items are the sentences that open with numbering of one level (一是/二是, (一)/(二), 1./2.) counting
+    up, in the letter's order around the pivot; the list ends where a higher level starts (the next 二、
+    heading), where the count starts again, or at the letter's closing. Each item is its first
+    sentence: the heading of what it says. Without `siblings`, an item answers with what it says, not
+    with the others (巩固优势产业要聚焦哪些产业 asks what item 二 holds).
+    """
+    sentences = [Sentence(stored.chunks[row], int(start), int(end), pivot.sentence.rank)
+                 for row in stored.rows_of(pivot.sentence.chunk.letter_id)
+                 if stored.chunks[row].path[:1] not in _FRAME | {("结语",)}
+                 for _, start, end in (stored.sentences[r] for r in stored.sentence_rows(row))]
+    at = next((i for i, s in enumerate(sentences) if _overlaps(s, pivot.sentence)), None)
+    if at is None:
+        return []
+    level = item_level(sentences[at].text)
+    if level and not siblings:
+        return []
+    if level:  # one of the items: back to the first, then on
+        first = at
+        while first > 0 and item_number(sentences[first].text) != 1:
+            before = _step(sentences, first, level, -1)
+            if before is None:
+                break
+            first = before
+    elif sentences[at].text.rstrip().endswith(("：", ":")) and at + 1 < len(sentences):
+        first, level = at + 1, item_level(sentences[at + 1].text)  # an introduction: the list follows it
+    else:
+        return []
+    if not level or item_number(sentences[first].text) != 1:
+        return []
+    items, i = [sentences[first]], first
+    while len(items) < MAX_ITEMS:
+        i = _step(sentences, i, level, 1)
+        if i is None or item_number(sentences[i].text) != len(items) + 1:
+            break
+        items.append(sentences[i])
+    return [Scored(s, pivot.dense, pivot.coverage, pivot.score - 0.001 * n) for n, s in enumerate(items, 1)] \
+        if len(items) >= MIN_ITEMS else []
+
+
+def _step(sentences: list[Sentence], i: int, level: int, step: int) -> int | None:
+    """The next sentence from i (step +1 or -1) that opens an item of `level`; None past a higher level."""
+    i += step
+    while 0 <= i < len(sentences):
+        found = item_level(sentences[i].text)
+        if found and found < level:
+            return None
+        if found == level:
+            return i
+        i += step
+    return None
+
+
+def merge_items(chosen: list[Scored], items: list[Scored]) -> list[Scored]:
+    """A list answer: the sentence that introduces the list (when one was chosen), then its items."""
+    intro = [s for s in chosen if not item_level(s.sentence.text) and s.sentence.text.rstrip().endswith(("：", ":"))]
+    merged = intro[:1] + [s for s in items if not any(_overlaps(s.sentence, i.sentence) for i in intro[:1])]
+    return sorted(merged, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 
 
 def same_sentence(best: Scored, other: Scored) -> bool:

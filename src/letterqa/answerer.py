@@ -17,7 +17,8 @@ import numpy as np
 from . import answer as ans
 from .checks import RULES, Calibration, Evidence, Refusal, features
 from .lexical import tokenize
-from .genre import CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PROPOSAL_NUMBER, SALUTATION, is_boilerplate
+from .genre import (CONTACT, COPY_TO, DATE, DOC_NUMBER, HANDLER, ISO_DATE, PROPOSAL_NUMBER, PROPOSER, SALUTATION,
+                    is_boilerplate)
 from .records import Chunk, Hit, Letter
 
 MIN_RELEVANCE = 0.86          # without a calibration: the old measured floors (Chinese, English)
@@ -34,6 +35,9 @@ _SIGNOFF = ("落款",)
 _PUBLISHED = re.compile(r"^(发布|发文|公开|成文)(日期|时间)")
 _CATEGORY = re.compile(r"(办复|答复|办理)类别|[A-C]类")
 _KIND = re.compile(r"建议|提案|议案")
+# The letter's own labels for who proposed it: a proposal table's cell, or a page field.
+PROPOSER_LABEL = re.compile(r"(提建议代表|提案人|建议人|提出人|领衔(代表|委员|人)|代表姓名|委员姓名)[^:：]{0,6}[:：]")
+LABELLED = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff ]{1,9})[:：]\s*\S")  # `承办单位:东洲区人民政府`
 _PHONE = re.compile(r"\d{3,4}-\d{6,8}|1\d{10}")
 
 
@@ -52,10 +56,12 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
         return zone == _PAGE and bool(_PUBLISHED.match(line))
     if field == "sender":
         short = len(line) <= 40
-        return (zone == _SIGNOFF and short and not DATE.fullmatch(line)) or \
-            (zone == _PAGE and line.startswith(("发布机构", "发文机关", "发文单位"))) or \
+        return (zone == _SIGNOFF and short and not DATE.fullmatch(line) and not CONTACT.search(line)) or \
+            (zone == _PAGE and line.startswith(("发布机构", "发文机关", "发文单位"))) or bool(HANDLER.match(line)) or \
             bool(letter.sender and letter.sender in line and short)
     if field == "proposer":
+        if PROPOSER.search(line) and zone in (_OPENING, _PAGE):  # 杨旭博代表提出的…收悉，现答复如下
+            return True
         if is_boilerplate(line) or "如下" in line:
             return False
         person = re.search(r"代表|委员(?!会)", line)
@@ -73,7 +79,7 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
     if field == "copy_to":
         return bool(COPY_TO.search(line)) and ("抄" in line)
     if field == "signer":
-        return "签发人" in line
+        return bool(re.search(r"签\s*发\s*人|审签|签发", line))
     if field == "category":
         return bool(_CATEGORY.search(line)) and len(line) <= 120
     if field == "kind":
@@ -108,7 +114,10 @@ class Answerer:
             found = [(s, v) for s, v in zip(sentences, vectors) if field_states(field, s.text, s.chunk, letter)]
             if not found:
                 continue
-            if field in ("recipient", "proposer"):  # the salutation names them; a title line only mentions 代表
+            if field == "proposer":  # a labelled cell (提案人:…) names them, else the salutation
+                found = [(s, v) for s, v in found if PROPOSER_LABEL.match(s.text.strip())] or \
+                    [(s, v) for s, v in found if _is_salutation(s.text)] or found
+            if field == "recipient":  # the salutation names them; a title line only mentions 代表
                 found = [(s, v) for s, v in found if _is_salutation(s.text)] or found
             zones = _ZONES.get(field, ())
             rank = {z: i for i, z in enumerate(zones)}
@@ -118,9 +127,14 @@ class Answerer:
             best = max(scored, key=lambda x: x.score)
             if field == "date":  # the signed date is the last one of the sign-off
                 best = max(scored, key=lambda x: (x.sentence.chunk.chunk_id, x.sentence.start))
-            for s in [best] + _rest_of_line(best, every):
+            for s in [best] + _rest_of_line(best, every) + _value_below(best, every):
                 if not any(_same(s, p) for p in picked):
                     picked.append(s)
+        for s in every:  # a line under the very label the question uses (承办单位是谁 → 承办单位:…)
+            label = LABELLED.match(s.sentence.text.strip())
+            if label and len(re.sub(r"\s+", "", label.group(1))) >= 3 and \
+                    re.sub(r"\s+", "", label.group(1)) in query.text and not any(_same(s, p) for p in picked):
+                picked.append(s)
         return sorted(picked, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 
     # ------------------------------------------------------------ content
@@ -131,8 +145,11 @@ class Answerer:
         scored = ans.score_sentences(query, asked, qvec, sentences, vectors, self.idf)
         several = query.wants_list or bool(ans.MULTI.search(asked))
         chosen = ans.choose(scored, several)
-        if chosen and query.wants_list:  # the items of a list cut at ；
-            chosen = ans.extend(chosen, scored, ans.same_sentence)
+        if chosen and query.wants_list:
+            items = ans.list_items(self.stored, max(chosen, key=lambda s: s.score), siblings=query.wants_items)
+            if items:  # the items of the list the best sentence opens or belongs to (一是…二是…三是)
+                return ans.merge_items(chosen, items)
+            chosen = ans.extend(chosen, scored, ans.same_sentence)  # the items of a list cut at ；
         return chosen
 
     def per_letter(self, query, qvec: np.ndarray, hits: list[Hit]) -> list[ans.Scored]:
@@ -214,6 +231,18 @@ def _rest_of_line(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored
         out.append(s)
         end = sent.end
     return out
+
+
+_LABEL_ONLY = re.compile(r"[\u4e00-\u9fff ]{2,12}[:：]?")
+
+
+def _value_below(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]:
+    """The next line when the best one is a table's label cell alone (`承办单位 |` over `市住房和城乡建设局 |`)."""
+    if not _LABEL_ONLY.fullmatch(best.sentence.text.replace("|", "").strip()):
+        return []
+    after = [s for s in scored if s.sentence.chunk.chunk_id == best.sentence.chunk.chunk_id
+             and s.sentence.start >= best.sentence.end]
+    return [min(after, key=lambda s: s.sentence.start)] if after else []
 
 
 def _same(a: ans.Scored, b: ans.Scored) -> bool:

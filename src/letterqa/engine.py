@@ -153,6 +153,7 @@ class Engine:
                 return [], hits, Refusal("ambiguous"), self._candidates(hits)
             picked = answerer.letter_fields(query, qvecs[0], letter_id)
             if picked:
+                picked += self._content_parts(query, asked, qvecs, letter_id, n, mode)
                 return picked, hits, fields_answer_check(picked), []
             if set(query.fields) & STRICT_FIELDS:  # a field the letter does not state: no content sentence states it
                 return [], hits, Refusal("no_field"), []
@@ -165,6 +166,18 @@ class Engine:
         else:
             picked = answerer.content(query, query.text, qvecs[0], hits)
         return picked, hits, answerer.check(query, picked), []
+
+    def _content_parts(self, query, asked: list[str], qvecs, letter_id: str, n: int, mode: str) -> list:
+        """Answers to the parts of a field question that ask about content ("…写给谁？为什么不直接答复代表？")."""
+        rows = self._rows((letter_id,), pages=False)
+        out = []
+        for part, vec in zip(asked[1:], qvecs[1:]):
+            if part not in query.content_parts:
+                continue
+            chosen = self.answerer.content(query, part, vec, self.searcher.search(part, vec, n, mode, rows))
+            if chosen and self.answerer.check(query, chosen) is None:
+                out += chosen
+        return out
 
     def _rows(self, letter_ids, pages: bool) -> np.ndarray | None:
         """The chunk rows of these letters (None = all); their page-information block only when asked about.

@@ -46,6 +46,11 @@ SOURCE_LINE = re.compile(r"(?:source|url|来源网址|原文链接|网址)\s*[:�
 SALUTATION = re.compile(r"(?:尊敬的)?([^，。,；;！？!?《》:：]{2,40})[:：]")
 CONTACT = re.compile(r"(?:联系单位及电话|联系单位|联系人及电话|联系人|联系电话|联系方式|联 系 人)\s*[:：]")
 COPY_TO = re.compile(r"(抄\s*送|抄\s*报|签\s*发\s*人)\s*[:：]")  # pages space out short labels: 抄 报:
+# The unit that handled a proposal, stated under the body of a letter (a site footer's 承办单位 shares its
+# line with 主办单位 or a licence number, and goes as furniture).
+HANDLER = re.compile(r"(承\s*办\s*单\s*位|办\s*理\s*单\s*位)\s*(?:[:：]|\|)")  # a table cell ends at |
+# A deputy or member named as the one who made the proposal: 杨旭博代表提出的…, 马军运代表:, 郭大进等7名代表
+PROPOSER = re.compile(r"[\u4e00-\u9fff·]{2,4}(?:等\s*\d+\s*名|等)?(?:代表|委员)(?![会团组])")
 ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|中心|会|处|署|公司)$")
 
 # ---------------------------------------------------------------- formulas
@@ -73,3 +78,43 @@ def page_fields(line: str) -> list[tuple[str, str]]:
         label = re.sub(r"\s+", "", m.group("label"))
         out.append((label, m.group("value").strip(" |•-·")))
     return out
+
+
+# ---------------------------------------------------------------- numbering
+# Numbering counts only at the start of a paragraph; (?!\d) keeps "10.6%" and "2.3个" out of level 3.
+NUMBERING = re.compile(
+    r"(?P<l1>[一二三四五六七八九十]{1,3}、)|(?P<l2>[（(][一二三四五六七八九十]{1,3}[）)])"
+    r"|(?P<l3>\d{1,2}[.．、](?!\d))|(?P<l4>[（(]\d{1,2}[）)])"
+)
+# The start of a list item at any level: the numbering above, 一是/二是, ①.
+ITEM = re.compile(NUMBERING.pattern + r"|(?P<l5>[一二三四五六七八九十]{1,3}是)|(?P<l6>[①-⑳])")
+
+
+_CN_NUMERALS = "一二三四五六七八九十"
+
+
+def item_level(text: str) -> int:
+    """The level (1 = 一、 … 5 = 一是, 6 = ①) of the list item a sentence opens, 0 if it opens none."""
+    m = ITEM.match(text.lstrip())
+    return int(m.lastgroup[1]) if m else 0
+
+
+def item_number(text: str) -> int:
+    """The ordinal of the list item a sentence opens (二是 → 2, (3) → 3, ④ → 4), 0 if it opens none."""
+    m = ITEM.match(text.lstrip())
+    if not m:
+        return 0
+    mark = m.group(0)
+    if "①" <= mark[0] <= "⑳":
+        return ord(mark[0]) - ord("①") + 1
+    digits = re.search(r"\d+", mark)
+    if digits:
+        return int(digits.group(0))
+    chars = [c for c in mark if c in _CN_NUMERALS]
+    if chars == ["十"]:
+        return 10
+    tens, _, ones = "".join(chars).partition("十")
+    if "十" in chars:
+        return (_CN_NUMERALS.index(tens) + 1 if tens else 1) * 10 + (_CN_NUMERALS.index(ones) + 1 if ones else 0)
+    return _CN_NUMERALS.index(chars[0]) + 1 if chars else 0
+

@@ -26,9 +26,10 @@ FIELDS: dict[str, re.Pattern] = {
         r"which (proposal|suggestion)|title of|which session", re.I),
     "doc_number": re.compile(r"文号|发文字号|document number|reference number", re.I),
     # Only the letter's own date: "东阿至阳谷高速是哪天开工的" asks a date of the content.
-    "date": re.compile(r"哪天落款|落款(日期|时间)|签发(日期|时间)|成文(日期|时间)|哪天(签|答复|回复|复函)|"
+    "date": re.compile(r"哪天落款|落款(日期|时间)|签发(日期|时间)|成文(日期|时间)|哪天(签发|答复|回复|复函)|"
                        r"什么时候(签|落款|答复|回复)|(答复|复函|回复|这份|该函|意见)[^，,。？?]{0,8}(哪天|日期|什么时候|何时)|"
-                       r"when (was|did)[^?]{0,60}(sign|dated)|what date[^?]{0,40}(sign|reply|letter)|signed on", re.I),
+                       r"when (was|did)[^?]{0,60}(sign|dated)|what date[^?]{0,40}(sign|reply|letter)|signed on|"
+                       r"(repl(y|ied)|letter)[^?]{0,80}, and (on )?what date", re.I),
     "published": re.compile(r"发布(日期|时间)|网站(发布|公开)|公开(日期|时间)|(哪天|什么时候|何时)发布|发布于|"
                             r"(published|posted) (online|on)|when was it published", re.I),
     "sender": re.compile(r"哪个(单位|部门|机关)(答复|回复|发出|签发|办理|承办)|谁(答复|回复|发出|签发)的|答复单位|发文单位|"
@@ -36,7 +37,7 @@ FIELDS: dict[str, re.Pattern] = {
                          r"who (replied|signed|sent|answered)|(issued|sent|signed) by", re.I),
     "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|\bcontact\b|\bphone\b", re.I),
     "copy_to": re.compile(r"抄送|抄报|copied to|\bcc\b", re.I),
-    "signer": re.compile(r"签发人|who signed off", re.I),
+    "signer": re.compile(r"签发人|审签|哪位领导签发|签发领导|who signed off", re.I),
     "category": re.compile(r"(办复|答复|办理)类别|哪一类|什么类别|category", re.I),
     "kind": re.compile(r"(人大)?建议还是(政协)?提案|提案还是建议|suggestion or (a )?proposal", re.I),
 }
@@ -56,7 +57,7 @@ _MONEY_ASK = re.compile(r"资金|经费|预算|拨款|补贴|奖补|多少钱|[�
                         r"fund|yuan|money|investment", re.I)
 _NUMBER_NOT_AMOUNT = re.compile(r"文号|编号|号码|电话|第几号|几号|document number|reference number|phone|"
                                 r"what number|No\.", re.I)
-_LIST_ASK = re.compile(r"哪些|哪几|有什么|什么(措施|举措|办法|安排|活动|工作)|几项|几个方面|which (two|three|four)|"
+_LIST_ASK = re.compile(r"哪些|哪几|哪[两二三四五六七八九十]{1,2}(个|项|方面|类|条|点|种|件|部分)|有什么|什么(措施|举措|办法|安排|活动|工作)|几项|几个方面|which (two|three|four)|"
                        r"what (measures|steps|actions|kinds)|list", re.I)
 _QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]{2,40})[”\"」』》]")
 _QUANTITY_ASK = re.compile(rf"多少|(?<!哪)几\s*(?:{UNITS}|千|百)|多大|多高|多长|多快|多远|比例|比重|占比|"
@@ -83,6 +84,8 @@ ASKED_KIND = (
     (re.compile(r"哪(家|个)(企业|公司)|which (company|enterprise)", re.I), re.compile(r"公司|企业|集团|厂")),
     (re.compile(r"哪个村|哪些村|哪几个村|which villages?", re.I), re.compile(r"村")),
 )
+_ITEMS_ASK = re.compile(r"方面|几项|哪几点|几点|措施|举措|工作|部分|步骤|环节|任务|aspects|measures|steps|areas", re.I)
+_CITED_DOCUMENTS = re.compile(r"援引|引用|依据|根据|哪(两|几)?份文件|政策文件|cite", re.I)
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -95,10 +98,12 @@ class Query:
     lang: str                              # "zh" or "en"
     parts: tuple[str, ...]                 # sub-questions; (text,) when it asks one thing
     fields: tuple[str, ...] = ()           # fields of the letter itself it asks for (recipient, date, …)
+    content_parts: tuple[str, ...] = ()    # the parts of a field question that ask about content instead
     named: tuple[str, ...] = ()            # letter_ids the question names (issuer, place, number, topic)
     deictic: bool = False                  # "这份答复": a letter is meant, maybe not named
     cross: bool = False                    # about several letters: which of them, each, compare
     wants_list: bool = False               # asks for several things (有哪些措施)
+    wants_items: bool = False              # asks for the items of a list (哪三个方面, 几项工作, 哪些措施)
     quantity: bool = False                 # how many / how much / what share
     unit: str = ""                         # the unit asked in (亩, 家, 万元), "" if none
     money: bool = False                    # asks for an amount of money
@@ -126,6 +131,8 @@ def read_query(text: str, catalog=None) -> Query:
     text = " ".join((text or "").split())
     lang = "en" if is_english(text) else "zh"
     fields = tuple(name for name, pattern in FIELDS.items() if pattern.search(text))
+    if "doc_number" in fields and _CITED_DOCUMENTS.search(text):
+        fields = tuple(f for f in fields if f != "doc_number")  # the 文号 of the documents a letter cites
     if "published" in fields and "date" in fields and not re.search(r"落款|签发|sign", text, re.I):
         fields = tuple(f for f in fields if f != "date")  # "发布日期是哪天" asks one date
     quantity = bool(_QUANTITY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text)
@@ -135,9 +142,16 @@ def read_query(text: str, catalog=None) -> Query:
         unit = ((m.group(1) or "") + m.group(2)) if m else ""
     cross = bool(CROSS.search(text))
     named = catalog.named(text, lang, several=cross) if catalog is not None else ()
+    parts = split_parts(text)
+    # "…写给谁？为什么不直接答复代表？": a part that asks no field asks about content (Chinese: the English
+    # field patterns are too loose to tell "and on what date?" from a question of its own)
+    content_parts = tuple(p for p in parts if not any(f.search(p) for f in FIELDS.values()) and
+                          len(_CJK.findall(p)) >= 6) if fields and lang == "zh" else ()
     return Query(
-        text=text, lang=lang, parts=split_parts(text), fields=fields, named=named,
+        text=text, lang=lang, parts=parts, fields=fields, named=named,
+        content_parts=content_parts if len(content_parts) < len(parts) else (),
         deictic=bool(DEICTIC.search(text)), cross=cross, wants_list=bool(_LIST_ASK.search(text)),
+        wants_items=bool(_LIST_ASK.search(text) and _ITEMS_ASK.search(text)),
         quantity=quantity, unit=unit,
         money=bool(_MONEY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text),
         years=frozenset(YEAR.findall(text)), names=tuple(proper_names(text)) if lang == "zh" else (),

@@ -17,7 +17,7 @@ from pathlib import Path
 from letterqa import formats
 from letterqa import limits as caps
 from letterqa.errors import BadLetterError
-from letterqa.genre import (CN_DIGIT, CONTACT, COPY_TO, DATE, DOC_NUMBER, ISO_DATE, PAGE_LINE, SALUTATION, SOURCE_LINE,
+from letterqa.genre import (CN_DIGIT, CONTACT, COPY_TO, DATE, DOC_NUMBER, HANDLER, ISO_DATE, PAGE_LINE, SALUTATION, SOURCE_LINE,
                             page_fields)
 from letterqa.records import Letter
 
@@ -37,7 +37,7 @@ INDENT = re.compile(r" {2,}|[ \u3000\t]*[\u3000\t]")
 
 # Page furniture: each pattern is checked against a whole stripped line.
 FURNITURE_WORDS = re.compile(
-    r"(?:[\s【】\[\]［］()（）|｜/:：·•>»]|字体|字号|大|中|小|默认|打印本页|打印此页|打印|关闭窗口|关闭本页"
+    r"(?:[\s【】\[\]［］()（）|｜/:：·•>»×✕✖]|字体|字号|大|中|小|默认|打印本页|打印此页|打印|关闭窗口|关闭本页"
     r"|关闭|分享到|分享至|分享|收藏本页|加入收藏|收藏|返回顶部|返回|顶部|复制链接|保存|微信|微博|QQ空间|QQ)+")
 FURNITURE_LABEL = re.compile(
     r"[【\[]?\s*(?:责任编辑|编辑|责编|审核|校对|来源|信息来源|文章来源|稿件来源|作者|浏览次数|浏览量"
@@ -45,7 +45,7 @@ FURNITURE_LABEL = re.compile(
     r"|主题分类|公开方式|公开范围|成文日期|文号|当前位置|您的位置|您现在的位置|所在位置)\s*[:：]")
 FURNITURE_ANYWHERE = re.compile(
     r"扫一扫|二维码|手机扫码|版权所有|Copyright|©|ICP备|ICP证|网站标识码|公网安备|网站地图"
-    r"|(?:主办|承办|维护)单位\s*[:：]|技术支持\s*[:：]|建议使用.{0,30}(?:浏览器|分辨率)", re.I)
+    r"|(?:主办|维护)单位\s*[:：]|技术支持\s*[:：]|建议使用.{0,30}(?:浏览器|分辨率)", re.I)
 FURNITURE_LINE = re.compile(
     r"(?:上一篇|下一篇|上一条|下一条|分享到|分享至).*|首页\s*[>＞»›/].*|[-—–－]\s*\d+\s*[-—–－]"
     r"|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,3}"
@@ -71,6 +71,13 @@ SIGNED_DATE_LINE = re.compile(r"([^。，,；;！？]{0,40}?)\s*" + DATE.pattern
 ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）()·]{2,40}?(?:厅|局|委|委员会|办公室|办|政府|部|院|中心|公司|集团|会|处|科|所|站|署|室|社|行|馆|队|组)")
 TAIL_LINES = 15
+FLAT_LINE = 150                 # a line this long in a saved page may be several paragraphs run together
+FLATTENED = re.compile(r"(?<=[。：:！？；!?;])[ \u3000]+(?=[\u4e00-\u9fff（(“《])"
+                       r"|[ \u3000]+(?=(?:签\s*发\s*人|联\s*系\s*人|联系电话|联系单位|抄\s*送|抄\s*报)\s*[:：])")
+TABLE_LABEL = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff ]{1,15})\s*\|")  # a label cell: `提建议代表 单位姓名 |`
+CELL_END = re.compile(r"\s*\|[\s|]*$")
+HEAD_SCAN = 12                  # lines from the top a page-information list may start within
+INDEX_NUMBER = re.compile(r"[0-9A-Z]{6,}[-/][0-9A-Z/-]*\d{4}-\d{3,}")  # 索引号: 640104-107/2019-00169
 HEADING_SENDER = re.compile(r"(?:\d{4}年度?)?([\u4e00-\u9fff（）()]{2,30}?)(?:对|关于)[^。]{0,80}(?:答复|复函|回复|意见)")
 
 
@@ -144,7 +151,7 @@ def _clean(raw: str) -> tuple[str, list[str], dict[str, str]]:
     from the body, so it never runs into a paragraph.
     """
     kept, furniture, page_lines, page = [], [], [], {}
-    for line in LINE_BREAK.sub("\n", raw).split("\n"):
+    for line in _table_pairs(_unflatten(LINE_BREAK.sub("\n", raw).split("\n"))):
         indented = bool(INDENT.match(line))
         line = SPACE_RUN.sub(" ", INVISIBLE.sub("", line)).strip()
         source = SOURCE_LINE.fullmatch(line)
@@ -161,7 +168,88 @@ def _clean(raw: str) -> tuple[str, list[str], dict[str, str]]:
             furniture.append(line)
         else:
             kept.append((line, indented))
+    kept = _unlabelled_page_values(kept, page, page_lines, furniture)
     return "\n".join(page_lines + _join_wrapped(kept)), furniture, page
+
+
+def _unflatten(lines: list[str]) -> list[str]:
+    """Paragraphs a saved page ran into one line, split again where a space stands after a sentence end.
+
+    Chinese prose puts no space after 。 or ：, so on a long line such a space is a lost paragraph break
+    (`…如下: 近年来…。 一是…。 二是…`); so is a space before a sign-off label (签发人:, 联系人:, 抄送:).
+    """
+    out = []
+    for line in lines:
+        out += FLATTENED.split(line) if len(line) > FLAT_LINE else [line]
+    return out
+
+
+def _table_pairs(lines: list[str]) -> list[str]:
+    """A two-column table saved one cell a line (`承办单位 |` over `市住房和城乡建设局 |`) read as `label:value`.
+
+    Proposal pages put the proposer, the handling unit and the 案由 in such a table above the reply; cell by
+    cell, a label loses its value and the values run together as paragraphs. An empty value cell (`||`)
+    drops its label.
+    """
+    out, i = [], 0
+    while i < len(lines):
+        label = TABLE_LABEL.fullmatch(lines[i].strip())
+        below = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        if label and below.endswith("|"):
+            value = below.strip("| ").strip()
+            if value:
+                out.append(f"{label.group(1).strip()}:{value}")
+            i += 2
+            continue
+        line = lines[i]
+        end = CELL_END.search(line)
+        out.append(line[: end.start()] if end and "|" not in line[: end.start()] else line)  # one cell: `…。 |`
+        i += 1
+    return out
+
+
+def _unlabelled_page_values(kept: list[tuple[str, bool]], page: dict[str, str], page_lines: list[str],
+                            furniture: list[str]) -> list[tuple[str, bool]]:
+    """A page-information list whose labels were lost (`• 640104-107/2019-00169`, `• 有效`, `• 2019年07月26日`).
+
+    Disclosure pages render the labels apart from the values, so a saved page may keep only a run of
+    short bulleted values above the letter. Such a run (three lines or more, near the top) is the page's
+    information, not the letter: the values whose kind shows are kept under their label, the rest dropped.
+    """
+    start = next((i for i, (line, _) in enumerate(kept[:HEAD_SCAN]) if _bare_value(line)), None)
+    if start is None:
+        return kept
+    end = start
+    while end < len(kept) and _bare_value(kept[end][0]):
+        end += 1
+    if end - start < 3:
+        return kept
+    for line, _ in kept[start:end]:
+        value = line.lstrip("•·-* ").strip()
+        label = _value_label(value)
+        if label and label not in page:
+            page[label] = value
+            page_lines.append(f"{label}:{value}")
+        else:
+            furniture.append(line)
+    return kept[:start] + kept[end:]
+
+
+def _bare_value(line: str) -> bool:
+    return line[:1] in "•·" and len(line) <= 60 and not PAGE_LINE.search(line) and not any(ch in line for ch in "。，,；;")
+
+
+def _value_label(value: str) -> str:
+    """The page field a bare value must be, when its form tells (an index number, a date, an organisation)."""
+    if INDEX_NUMBER.fullmatch(value):
+        return "索引号"
+    if DATE.fullmatch(value) or ISO_DATE.fullmatch(value):
+        return "发布时间"
+    if value in ("有效", "失效", "废止", "已修订"):
+        return "效力状态"
+    if _is_organisation(value):
+        return "发布机构"
+    return ""
 
 
 def _page_info(line: str) -> list[tuple[str, str, str]]:
@@ -178,6 +266,8 @@ def _page_info(line: str) -> list[tuple[str, str, str]]:
     if before and (len(before) > 40 or any(ch in before for ch in "。，,；;")):
         return []
     out = []
+    if before.strip() and (DATE.fullmatch(before.strip()) or ISO_DATE.fullmatch(before.strip())):
+        out.append(("发布时间", ":", before.strip()))  # `2022-01-24 来源:…`: the page's date, its label lost
     for label, value in page_fields(body[first.start():]):
         colon = "：" if "：" in body else ":"
         out.append((label, colon, _FIELD_DEBRIS.split(value)[0].strip()))
@@ -256,7 +346,7 @@ def _metadata(lines: list[str], furniture: list[str], page: dict[str, str]) -> d
         "recipient": recipient,
         "date": signed or page_date,
         "sender": _sender(lines, date_at, prefix) or _heading_sender(head) or page.get("发布机构", "")
-        or page.get("发文机关", ""),
+        or page.get("发文机关", "") or meta.get("承办单位", ""),
         "doc_number": _doc_number(head[:salutation_at] if salutation_at >= 0 else head[:8],
                                   [f"文号:{page['文号']}"] if "文号" in page else furniture),
         "contact": _contact(lines),
@@ -274,10 +364,10 @@ def _heading_sender(head: list[str]) -> str:
 
 
 def _copy_lines(lines: list[str]) -> dict[str, str]:
-    """抄送, 抄报 and 签发人 lines of the sign-off, by label."""
+    """抄送, 抄报, 签发人 and 承办单位 lines of the sign-off, by label."""
     out = {}
     for line in lines[-TAIL_LINES:]:
-        m = COPY_TO.search(line)
+        m = COPY_TO.search(line) or HANDLER.match(line)
         if m and m.start() <= 2:
             out.setdefault(re.sub(r"\s+", "", m.group(1)), line[m.end():].strip())
     return out

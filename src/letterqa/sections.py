@@ -16,16 +16,12 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from letterqa.genre import DATE, ISO_DATE, ORG_SUFFIX, PAGE_LINE
+from letterqa.genre import DATE, ISO_DATE, NUMBERING, ORG_SUFFIX, PAGE_LINE
 from letterqa.records import Chunk, Letter
 
-CHUNKER_VERSION = "4"
+CHUNKER_VERSION = "5"
 
-# Numbering counts only at the start of a paragraph; (?!\d) keeps "10.6%" and "2.3个" out of level 3.
-_MARKER = re.compile(
-    r"(?P<l1>[一二三四五六七八九十]{1,3}、)|(?P<l2>[（(][一二三四五六七八九十]{1,3}[）)])"
-    r"|(?P<l3>\d{1,2}[.．、](?!\d))|(?P<l4>[（(]\d{1,2}[）)])"
-)
+_MARKER = NUMBERING
 _ENUM = re.compile(r"([一二三四五六七八九十]{1,3})是|第([一二三四五六七八九十]{1,3})[，,、：:]")
 _CLAUSE = re.compile(r"[^。；;：:！？!?\n]*")
 _SENTENCE_END = re.compile(r"[。！？；!?;][”’」』）)》】]*|\n")
