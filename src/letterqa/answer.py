@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import lexicon
 from .checks import Refusal, states_amount
 from .genre import YEAR, is_boilerplate, item_level, item_number
 from .lexical import tokenize
@@ -83,19 +84,44 @@ def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[st
     return sum(w for t, w in weights.items() if t in sentence_tokens) / total
 
 
+def bilingual_coverage(translated: dict[str, tuple[str, ...]], text: str, idf) -> float:
+    """IDF-weighted share of an English question's words that the sentence states in Chinese (0..1).
+
+    An English word weighs as its most common translation in the letters: "plan" (方案, 安排) counts
+    little, "sculpture" (雕塑) much.
+    """
+    weights = {e: min(idf.get(c, 0.0) for c in cs) for e, cs in translated.items()}
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for e, w in weights.items() if any(c in text for c in translated[e])) / total
+
+
+def lexical_text(query, text: str, idf) -> str:
+    """What BM25 searches for: the question, and for an English one its words' Chinese translations."""
+    if not query.english:
+        return text
+    return " ".join([text] + [c for cs in lexicon.translations(text, known=idf).values() for c in cs])
+
+
 def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentence], vectors: np.ndarray,
                     idf: dict[str, float], bonus_of=None) -> list[Scored]:
     """Score each candidate sentence for how well it answers `asked` (the query's text or one of its parts)."""
     q_tokens = tokenize(asked)
     years = set(YEAR.findall(asked))
+    # An English question is held against the letters' Chinese words through the dictionary.
+    bilingual = lexicon.translations(asked, known=idf) if query.english else None
     out = []
     for sent, vec in zip(sentences, vectors):
         text = sent.text
         dense = float(vec @ qvec)
-        cov = coverage(q_tokens, set(tokenize(text)), idf)
+        cov = bilingual_coverage(bilingual, text, idf) if bilingual is not None else \
+            coverage(q_tokens, set(tokenize(text)), idf)
         bonus = 0.0
         if query.quantity:
             bonus += 0.04 if states_amount(text, query.unit) else -0.05
+        if query.must_show:  # 几月份 wants a month, 哪所大学 a university: a sentence that shows it comes first
+            bonus += 0.04 if all(p.search(text) for p in query.must_show) else -0.05
         if bonus_of is None and sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text)):
             bonus -= 0.1  # a salutation, title or signer line says nothing about content
         if years:

@@ -11,6 +11,7 @@ Then the checks decide whether the sentences answer it (checks.py).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from . import answer as ans
 from .checks import RULES, Calibration, Evidence, Refusal, features
 from .lexical import tokenize
 from .genre import (CONTACT, COPY_TO, DATE, DOC_NUMBER, HANDLER, ISO_DATE, PROPOSAL_NUMBER, PROPOSER, SALUTATION,
-                    is_boilerplate)
+                    is_boilerplate, item_level)
 from .records import Chunk, Hit, Letter
 
 MIN_RELEVANCE = 0.86          # without a calibration: the old measured floors (Chinese, English)
@@ -111,6 +112,9 @@ class Answerer:
         every = [ans.Scored(s, float(v @ qvec), 0.0, float(v @ qvec)) for s, v in zip(sentences, vectors)]
         picked: list[ans.Scored] = []
         for field in query.fields:
+            if field == "outline":
+                picked += self.outline(letter_id)
+                continue
             found = [(s, v) for s, v in zip(sentences, vectors) if field_states(field, s.text, s.chunk, letter)]
             if not found:
                 continue
@@ -136,6 +140,26 @@ class Answerer:
                     re.sub(r"\s+", "", label.group(1)) in query.text and not any(_same(s, p) for p in picked):
                 picked.append(s)
         return sorted(picked, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
+
+    def outline(self, letter_id: str) -> list[ans.Scored]:
+        """The letter's top-level numbered headings (一、…二、…), each cited to the first passage under it.
+
+        A heading is the passage's section path, not its text: each is given as the head of a copy of
+        that passage, so the answer and its citation show it.
+        """
+        heads: dict[str, Chunk] = {}
+        for row in self.stored.rows_of(letter_id):
+            chunk = self.stored.chunks[row]
+            top = chunk.path[0] if chunk.path else ""
+            if top and item_level(top) and top not in heads:
+                heads[top] = chunk
+        if len(heads) < 2:
+            return []
+        out = []
+        for i, (heading, chunk) in enumerate(heads.items()):
+            headed = replace(chunk, text=f"{heading}\n{chunk.text}")
+            out.append(ans.Scored(ans.Sentence(headed, 0, len(heading), 0), 1.0, 1.0, 1.0 - 0.001 * i))
+        return out
 
     # ------------------------------------------------------------ content
     def content(self, query, asked: str, qvec: np.ndarray, hits: list[Hit]) -> list[ans.Scored]:

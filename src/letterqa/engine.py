@@ -131,13 +131,13 @@ class Engine:
         n = max(k, ans.ANSWER_POOL)
         if content_rows is not None and len(content_rows) == 0:
             return [], [], Refusal("nothing"), []
-        hits = self.searcher.search(query.text, qvecs[0], n, mode, content_rows)
+        hits = self.searcher.search(self._lexical(query, query.text), qvecs[0], n, mode, content_rows)
         if not hits:
             return [], [], Refusal("nothing"), []
         one_letter = rt.letter_ids is not None and len(rt.letter_ids) == 1
         if query.cross and not one_letter:
             def wide():
-                return self.searcher.search(query.topic or query.text, qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
+                return self.searcher.search(self._lexical(query, query.topic or query.text), qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
                                             content_rows)
             if query.fields:
                 scope = list(rt.letter_ids or stored.letters)
@@ -160,12 +160,15 @@ class Engine:
         if query.deictic and letter_id is None and rt.letter_ids is None and len(stored.letters) > 1:
             return [], hits, Refusal("ambiguous"), self._candidates(hits)
         if len(asked) > 1:
-            parts = [answerer.content(query, p, v, self.searcher.search(p, v, n, mode, content_rows))
+            parts = [answerer.content(query, p, v, self.searcher.search(self._lexical(query, p), v, n, mode, content_rows))
                      for p, v in zip(asked[1:], qvecs[1:])]
             picked = ans.merge_parts(parts)
         else:
             picked = answerer.content(query, query.text, qvecs[0], hits)
         return picked, hits, answerer.check(query, picked), []
+
+    def _lexical(self, query, text: str) -> str:
+        return ans.lexical_text(query, text, self.searcher.idf)
 
     def _content_parts(self, query, asked: list[str], qvecs, letter_id: str, n: int, mode: str) -> list:
         """Answers to the parts of a field question that ask about content ("…写给谁？为什么不直接答复代表？")."""
@@ -174,7 +177,8 @@ class Engine:
         for part, vec in zip(asked[1:], qvecs[1:]):
             if part not in query.content_parts:
                 continue
-            chosen = self.answerer.content(query, part, vec, self.searcher.search(part, vec, n, mode, rows))
+            chosen = self.answerer.content(query, part, vec, self.searcher.search(self._lexical(query, part), vec, n, mode,
+                                                                                    rows))
             if chosen and self.answerer.check(query, chosen) is None:
                 out += chosen
         return out

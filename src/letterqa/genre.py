@@ -57,7 +57,7 @@ ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|
 # What every letter says whatever it is about: never the answer to a question about its content.
 BOILERPLATE = re.compile(
     r"^.{0,12}(?:感谢|谢谢)您?(?:对|们)?.{0,30}(?:关心|关注|支持|理解)|收悉|现(?:将.{0,20})?(?:答复|复函|函复|汇报)如下"
-    r"|现答复如下|特此(?:答复|函复|复函)|此复|专此|希望.{0,20}(?:继续|一如既往|多提)|欢迎.{0,20}(?:继续|多提|提出)"
+    r"|现答复如下|特此(?:答复|函复|复函)|此复(?=[。！!]|$)|专此|希望.{0,20}(?:继续|一如既往|多提)|欢迎.{0,20}(?:继续|多提|提出)"
     r"|(?:有何|有什么)意见.{0,40}(?:填写|反馈|回执)|以便.{0,12}(?:进一步)?改进.{0,4}工作|宝贵(?:意见|建议)"
     r"|敬请谅解|如有(?:不同)?意见|再次(?:感谢|致谢)")
 
@@ -67,8 +67,10 @@ def is_boilerplate(sentence: str) -> bool:
     core = sentence.strip()
     if not BOILERPLATE.search(core):
         return False
-    # A sentence that also states figures or names a plan is content that happens to thank.
-    return not re.search(r"\d{2,}|[一二三四五六七八九十]是", core) or len(core) < 30
+    # A sentence that also states figures or names a plan is content that happens to thank; the title and
+    # number of the proposal it acknowledges (《…》(第133号)收悉) are no such figures.
+    facts = re.sub(r"《[^》]*》|[（(]?第?\s*\d+\s*号[）)]?", "", core)
+    return not re.search(r"\d{2,}|[一二三四五六七八九十]是", facts) or len(core) < 30
 
 
 def page_fields(line: str) -> list[tuple[str, str]]:

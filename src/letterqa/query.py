@@ -22,7 +22,7 @@ FIELDS: dict[str, re.Pattern] = {
         r"which (deputy|deputies|member)|who (made|raised|submitted|proposed)|whose (proposal|suggestion)", re.I),
     "number": re.compile(r"第几号|几号(建议|提案)|编号|what (is the )?number|which number", re.I),
     "title": re.compile(
-        r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|(建议|提案)的(题目|标题|名称)|哪(一)?次会议|哪(一)?届|标题|"
+        r"哪件(建议|提案)|什么(建议|提案)|哪个(建议|提案)|(建议|提案)的(题目|标题|名称)|哪(一)?次会议|哪(一)?届|(?<![级小])标题|"
         r"which (proposal|suggestion)|title of|which session", re.I),
     "doc_number": re.compile(r"文号|发文字号|document number|reference number", re.I),
     # Only the letter's own date: "东阿至阳谷高速是哪天开工的" asks a date of the content.
@@ -33,12 +33,15 @@ FIELDS: dict[str, re.Pattern] = {
     "published": re.compile(r"发布(日期|时间)|网站(发布|公开)|公开(日期|时间)|(哪天|什么时候|何时)发布|发布于|"
                             r"(published|posted) (online|on)|when was it published", re.I),
     "sender": re.compile(r"哪个(单位|部门|机关)(答复|回复|发出|签发|办理|承办)|谁(答复|回复|发出|签发)的|答复单位|发文单位|"
-                         r"承办单位|署名|落款单位|出自|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
+                         r"承办单位|署名|落款单位|出自|(哪个|哪几个|哪些)(单位|部门|机关)[^，,。？?]{0,6}(落款|署名|联合)|which (department|agency|office|bureau) (replied|answered|signed|issued)|"
                          r"who (replied|signed|sent|answered)|(issued|sent|signed) by", re.I),
     "contact": re.compile(r"联系(谁|人|电话|方式|单位)|电话|\bcontact\b|\bphone\b", re.I),
     "copy_to": re.compile(r"抄送|抄报|copied to|\bcc\b", re.I),
     "signer": re.compile(r"签发人|审签|哪位领导签发|签发领导|who signed off", re.I),
     "category": re.compile(r"(办复|答复|办理)类别|哪一类|什么类别|category", re.I),
+    # How the reply is laid out: its numbered parts (分成哪几个方面来回答, 三个一级标题)
+    "outline": re.compile(r"分(成|为)(哪|几)[^，,。？?]{0,4}(方面|部分)|一级标题|小标题|(答复|复函)的?(结构|框架)|"
+                          r"what (parts|sections) (is|does)|(parts|sections) of the reply", re.I),
     "kind": re.compile(r"(人大)?建议还是(政协)?提案|提案还是建议|suggestion or (a )?proposal", re.I),
 }
 # "这份答复…", "this reply": the letter is meant but not named.
@@ -85,7 +88,8 @@ ASKED_KIND = (
     (re.compile(r"哪个村|哪些村|哪几个村|which villages?", re.I), re.compile(r"村")),
 )
 _ITEMS_ASK = re.compile(r"方面|几项|哪几点|几点|措施|举措|工作|部分|步骤|环节|任务|aspects|measures|steps|areas", re.I)
-_CITED_DOCUMENTS = re.compile(r"援引|引用|依据|根据|哪(两|几)?份文件|政策文件|cite", re.I)
+_CITED_DOCUMENTS = re.compile(r"援引|引用|依据|根据|哪(两|几)?份文件|政策文件|cite|"
+                              r"(计划|方案|通知|办法|规划|条例|规定|决定|纲要|文件)[》”]?的?(文号|发文字号)|哪个文号印发", re.I)
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
