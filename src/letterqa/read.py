@@ -71,6 +71,7 @@ SIGNED_DATE_LINE = re.compile(r"([^。，,；;！？]{0,40}?)\s*" + DATE.pattern
 ORGANISATION = re.compile(
     r"[\u4e00-\u9fff（）()·]{2,40}?(?:厅|局|委|委员会|办公室|办|政府|部|院|中心|公司|集团|会|处|科|所|站|署|室|社|行|馆|队|组)")
 TAIL_LINES = 15
+CONTACT_UNIT = re.compile(r"联系单位(?:及电话)?\s*[:：]\s*([\u4e00-\u9fff（）()]{4,40})")
 FLAT_LINE = 150                 # a line this long in a saved page may be several paragraphs run together
 FLATTENED = re.compile(r"(?<=[。：:！？；!?;])[ \u3000]+(?=[\u4e00-\u9fff（(“《])"
                        r"|[ \u3000]+(?=(?:签\s*发\s*人|联\s*系\s*人|联系电话|联系单位|抄\s*送|抄\s*报)\s*[:：])")
@@ -346,7 +347,8 @@ def _metadata(lines: list[str], furniture: list[str], page: dict[str, str]) -> d
         "recipient": recipient,
         "date": signed or page_date,
         "sender": _sender(lines, date_at, prefix) or _heading_sender(head) or page.get("发布机构", "")
-        or page.get("发文机关", "") or meta.get("承办单位", ""),
+        or page.get("发文机关", "") or meta.get("承办单位", "") or _contact_unit(lines)
+        or (page.get("来源", "") if _is_organisation(page.get("来源", "")) else ""),
         "doc_number": _doc_number(head[:salutation_at] if salutation_at >= 0 else head[:8],
                                   [f"文号:{page['文号']}"] if "文号" in page else furniture),
         "contact": _contact(lines),
@@ -356,7 +358,8 @@ def _metadata(lines: list[str], furniture: list[str], page: dict[str, str]) -> d
 
 def _heading_sender(head: list[str]) -> str:
     """The organisation a heading names as replying: `河南省林业局对省政协…提案的答复`."""
-    for line in head[:4]:
+    # a heading may wrap: 河南省林业局对省政协十二届五次会议 / 第1250252号提案的答复
+    for line in head[:4] + [a + b for a, b in zip(head[:4], head[1:5])]:
         m = HEADING_SENDER.match(line)
         if m and _is_organisation(m.group(1)):
             return m.group(1)
@@ -456,6 +459,19 @@ def _sender(lines: list[str], date_at: int, prefix: str) -> str:
 def _is_organisation(line: str) -> bool:
     """One or more organisation names (joint signers may share a line, separated by spaces)."""
     return all(ORGANISATION.fullmatch(part) for part in line.split(" "))
+
+
+def _contact_unit(lines: list[str]) -> str:
+    """The organisation a sign-off's contact line names (联系单位及电话:郑州市上街区城市管理局 68118611).
+
+    A letter that signs with no organisation line still names its unit there; a department of it
+    (…厅科技处) stands for the whole, so the name is cut after its first organisation suffix."""
+    for line in lines[-TAIL_LINES:]:
+        m = CONTACT_UNIT.match(line.strip("（()） "))
+        if m:
+            unit = ORGANISATION.match(m.group(1))
+            return unit.group(0) if unit else ""
+    return ""
 
 
 def _contact(lines: list[str]) -> str:
