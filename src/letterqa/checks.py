@@ -21,6 +21,7 @@ _NUMBER = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[�
 _NOT_AMOUNT = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:19|20)\d{2}\s*[年—\-–~～至]|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
                          r"|〔\d{4}〕\d+号|第\s*\d+\s*号")
 _PLAN_SECTION = re.compile(r"下步|下一步|今后|打算|下阶段|计划")
+_DONE_SENTENCE = re.compile(r"截至|截止|已经|累计|已(完成|建成|实施|开展|投入|下达|落实|印发|出台|启动)")  # …5289套，拟申报…
 _PLAN_SENTENCE = re.compile(r"力争|拟|将于|计划于|将进一步|将继续|下一步|到(19|20)\d{2}年")
 
 CALIBRATION_FILE = "calibration.json"
@@ -92,7 +93,8 @@ def planned_not_done(query, ev: Evidence) -> Refusal | None:
     """A question about what was done, answered only by plans (下一步…, 力争到2025年…)."""
     if not query.done or not ev.sentences:
         return None
-    plans = [bool(_PLAN_SECTION.search(sec) or _PLAN_SENTENCE.search(s)) for s, sec in zip(ev.sentences, ev.sections)]
+    plans = [bool(_PLAN_SECTION.search(sec) or (_PLAN_SENTENCE.search(s) and not _DONE_SENTENCE.search(s)))
+             for s, sec in zip(ev.sentences, ev.sections)]
     return Refusal("planned") if all(plans) else None
 
 

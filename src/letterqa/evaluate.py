@@ -254,6 +254,10 @@ def score_mode(verdicts) -> dict:
     metrics = {"questions": len(verdicts), "answerable": len(answerable),
                "unanswerable": len(verdicts) - len(answerable)}
     metrics.update({f"hit@{c}": hit_at(answerable, c) for c in CUTOFFS})
+    # A question whose answer spans two passages (the salutation and the sign-off) cannot be hit at 1:
+    # hit@1 over the questions one passage answers says how often the first passage is the right one.
+    metrics["hit@1_one_passage"] = hit_at([v for v in answerable if len(set(v.row.needed)) == 1], 1)
+    metrics["one_passage"] = sum(len(set(v.row.needed)) == 1 for v in answerable)
     metrics["mrr@10"] = mean(1 / v.hit_rank if v.hit_rank and v.hit_rank <= MRR_DEPTH else 0.0
                              for v in answerable)
     metrics["keyword_accuracy"] = mean(v.keyword_ok for v in answerable if v.keyword_ok is not None)

@@ -70,7 +70,20 @@ def is_boilerplate(sentence: str) -> bool:
     # A sentence that also states figures or names a plan is content that happens to thank; the title and
     # number of the proposal it acknowledges (《…》(第133号)收悉) are no such figures.
     facts = re.sub(r"《[^》]*》|[（(]?第?\s*\d+\s*号[）)]?", "", core)
+    if _HANDLING.search(_after_receipt(core)):  # 已收悉,我局…召开会议专题研究,确定专人负责: how it was handled
+        return False
     return not re.search(r"\d{2,}|[一二三四五六七八九十]是", facts) or len(core) < 30
+
+
+# What a letter did on receiving the proposal, told in the acknowledgement: content, not formula.
+_HANDLING = re.compile(r"(召开|组织|开展|进行|成立|安排|确定|会同|联合|实地|现场)[^，,。；;]{0,12}"
+                       r"(会议|研究|讨论|调研|专班|专人|小组|部门|单位|勘察|踏勘|座谈)")
+
+
+def _after_receipt(sentence: str) -> str:
+    """The words between 收悉 and 现答复如下: what an acknowledgement adds to the formula."""
+    _, found, rest = sentence.partition("收悉")
+    return re.split(r"现[^，,。]{0,12}如下", rest)[0] if found else ""
 
 
 def page_fields(line: str) -> list[tuple[str, str]]:
