@@ -79,7 +79,8 @@ ASKED_KIND = (
     (re.compile(r"哪一?年|which year|what year", re.I),
      re.compile(r"(?:19|20)\d{2}|今年|明年|去年|年底|年内|年初|上半年|下半年|[朝代]|年间|世纪")),
     (re.compile(r"什么时候|何时|哪个月|几月|啥时候|预计.{0,6}时间|完工时间|when (will|did|was|is)", re.I),
-     re.compile(r"(?:19|20)\d{2}|\d{1,2}\s*月|今年|明年|去年|年底|年内|年初|上半年|下半年|目前|已经|近日|"
+     # a time, not "目前正在…": 目前 tells what stage a thing is at, never when
+     re.compile(r"(?:19|20)\d{2}|\d{1,2}\s*月|今年|明年|去年|年底|年内|年初|上半年|下半年|近日|"
                 r"[朝代]|年间|世纪")),
     (re.compile(r"哪一?天|哪日|几号(?!建议|提案)|what (day|date)", re.I), re.compile(r"\d{1,2}\s*日|\d{4}[-./]\d{1,2}[-./]\d{1,2}")),
     (re.compile(r"哪所大学|哪个大学|哪所高校|哪个学院|which university", re.I), re.compile(r"大学|学院|高校")),
