@@ -86,3 +86,9 @@ def test_a_proposal_table_answers_who_proposed_and_who_handled(two_letters):
 def test_a_field_question_answers_its_content_part_too(two_letters):
     answer = two_letters.ask("某县文化和旅游局文化节答复是写给谁的?经哪位领导审签?")
     assert "仲某委员" in answer.text and "褚某" in answer.text
+
+
+def test_a_question_about_the_replys_parts_gets_its_headings(two_letters):
+    answer = two_letters.ask("某部关于支持某港建设的答复分成哪几个方面来回答?")
+    assert answer.answered and "一、关于航道" in answer.text and "二、关于港口" in answer.text
+    assert "12亿元" not in answer.text  # the headings, not what stands under them

@@ -174,3 +174,36 @@ def test_the_document_numbers_a_letter_cites_are_content():
     assert read_query("这份复函经哪位领导审签?").fields == ("signer",)
     assert "date" not in read_query("两省人民政府是哪天签署合作协议的?").fields
     assert "date" in read_query("To which member did the bureau reply about the festival, and on what date?").fields
+
+
+def test_an_acknowledgement_that_tells_how_the_proposal_was_handled_is_content():
+    assert not is_boilerplate("您所提的“关于改善某卫生院就医环境的建议”已收悉,我局高度重视,召开会议专题讨论研究,并确定专人负责答复落实。")
+    assert is_boilerplate("您提出的建议已收悉,我局高度重视,现将办理情况答复如下:")
+    assert is_boilerplate("您提出的《关于完善园区广场配套设施建设的建议》(第133号)收悉。")  # its number is no figure
+    assert not is_boilerplate("此复函已经霍某副书记审签。") and is_boilerplate("此复。")
+
+
+def test_a_sentence_that_states_what_was_done_is_no_plan_for_its_trailing_plan():
+    asked = read_query("截至今年6月底全区共摸排新增危旧房多少套?")
+    done_then_plan = _ev("截止今年6月底全区共摸排新增危旧房5289套,拟申报2026-2028年任务计划2118套。")
+    assert planned_not_done(asked, done_then_plan) is None
+    assert planned_not_done(asked, _ev("拟申报2026-2028年任务计划2118套。")).kind == "planned"
+
+
+def test_a_when_question_needs_a_time():
+    asked = read_query("健康社区改造预计什么时候完工?")
+    assert kind_not_shown(asked, _ev("目前正在前期准备设计之中。")).kind == "kind_not_shown"
+    assert kind_not_shown(asked, _ev("预计8月份可以建成并投入使用。")) is None
+
+
+def test_english_words_find_the_chinese_words_a_letter_uses():
+    from letterqa.answer import bilingual_coverage
+    from letterqa.lexicon import english_words, translations
+
+    assert english_words("Which two ports are named?") == ["port"]
+    idf = {"雕塑": 5.0, "照明": 4.0, "方案": 1.0, "港口": 3.0}
+    found = translations("the lighting plan for the sculpture", known=idf)
+    assert found["sculpture"] == ("雕塑",) and "照明" in found["lighting"] and "方案" in found["plan"]
+    # the rare word the sentence holds weighs more than the common one it lacks
+    cover = bilingual_coverage(found, "“银箭”雕塑照明工程", idf)
+    assert 0.8 < cover < 1.0 and bilingual_coverage(found, "暂未拿出方案", idf) < 0.2

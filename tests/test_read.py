@@ -454,3 +454,15 @@ def test_paragraphs_run_into_one_line_are_split_again(tmp_path):
 def test_a_date_before_a_page_label_is_the_publication_date(tmp_path):
     letter = _read(tmp_path, "2022-01-24 来源:某县交通运输局 关闭 打印\n龚某委员:\n首先感谢你们的关心。\n今年开通客运班车3条。\n")
     assert letter.meta["发布时间"] == "2022-01-24" and letter.meta["来源"] == "某县交通运输局"
+
+
+def test_the_sender_when_no_organisation_line_signs(tmp_path):
+    by_contact = _read(tmp_path, "马某委员:\n您提出的提案收悉。现答复如下:\n目前暂未拿出方案。\n2020年8月18日\n"
+                                 "联系单位及电话:郑州市某区城市管理局 68118611\n联 系 人:熊某\n", "a.txt")
+    assert by_contact.sender == "郑州市某区城市管理局"
+    by_heading = _read(tmp_path, "河南省林业局对省政协十二届五次会议\n第1250252号提案的答复\n某委员:\n您提出的提案收悉。现答复如下:\n"
+                                 "沿黄造林10万亩。\n", "b.txt")
+    assert by_heading.sender == "河南省林业局"
+    by_source = _read(tmp_path, "发布时间:2021-09-07 来源: 某县文化和旅游局\n石某委员:\n您提出的提案收悉。\n现有非遗项目9项。\n",
+                      "c.txt")
+    assert by_source.sender == "某县文化和旅游局"
