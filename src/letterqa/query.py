@@ -76,7 +76,7 @@ _ASKS_PLAN = re.compile(r"下一步|下步|今后|将来|计划|打算|准备|�
 _PROPER = ("ns", "nr", "nt", "nrt")
 # What kind of thing a which/when question asks for, and what a sentence that answers it must show.
 ASKED_KIND = (
-    (re.compile(r"哪一?年|which year|what year", re.I),
+    (re.compile(r"哪一?年|哪(两|几)年|which (\w+ )?years?\b|what years?\b|in what year", re.I),
      re.compile(r"(?:19|20)\d{2}|今年|明年|去年|年底|年内|年初|上半年|下半年|[朝代]|年间|世纪")),
     (re.compile(r"什么时候|何时|哪个月|几月|啥时候|预计.{0,6}时间|完工时间|when (will|did|was|is)", re.I),
      # a time, not "目前正在…": 目前 tells what stage a thing is at, never when
