@@ -92,3 +92,9 @@ def test_a_question_about_the_replys_parts_gets_its_headings(two_letters):
     answer = two_letters.ask("某部关于支持某港建设的答复分成哪几个方面来回答?")
     assert answer.answered and "一、关于航道" in answer.text and "二、关于港口" in answer.text
     assert "12亿元" not in answer.text  # the headings, not what stands under them
+
+
+def test_a_which_letters_field_question_lists_the_letters_of_its_topic(two_letters):
+    answer = two_letters.ask("这批答复里有哪几份出自住房和城乡建设部门?")
+    assert answer.answered and "某市住房和城乡建设局" in answer.text
+    assert "某县文化和旅游局" not in answer.text and "某部" not in answer.text.replace("某市", "")

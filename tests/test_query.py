@@ -207,3 +207,12 @@ def test_english_words_find_the_chinese_words_a_letter_uses():
     # the rare word the sentence holds weighs more than the common one it lacks
     cover = bilingual_coverage(found, "“银箭”雕塑照明工程", idf)
     assert 0.8 < cover < 1.0 and bilingual_coverage(found, "暂未拿出方案", idf) < 0.2
+
+
+def test_a_which_letters_question_asks_all_letters_even_when_its_topic_recalls_one():
+    catalog = Catalog(_letters())
+    which = read_query("这批答复里有哪几份出自交通运输部门?", catalog)
+    assert which.which_letters and which.named[:1] == ("a" * 16,)
+    assert route(which, catalog).letter_ids is None
+    each = read_query("交通运输部的答复里航道和港口分别投资多少?", catalog)  # 分别 within one letter
+    assert each.cross and not each.which_letters and route(each, catalog).letter_ids == ("a" * 16,)

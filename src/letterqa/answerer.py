@@ -189,12 +189,16 @@ class Answerer:
         best = [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
-    def fields_per_letter(self, query, qvec: np.ndarray, letter_ids) -> list[ans.Scored]:
+    def fields_per_letter(self, query, qvec: np.ndarray, letter_ids, by_topic: bool = True) -> list[ans.Scored]:
         """Each letter's lines that state the asked fields ("哪些答复带有抄送行", "分别写给谁"), letter by letter."""
+        found = [self.letter_fields(query, qvec, lid) for lid in letter_ids]
+        # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it
+        topic = tokenize(query.field_topic) if query.field_topic and by_topic else []
+        on_topic = [f for f in found if f and topic and max(ans.coverage(topic, set(tokenize(s.sentence.text)), self.idf)
+                                                   for s in f) >= CROSS_COVERAGE]
         picked = []
-        for lid in letter_ids:
-            found = self.letter_fields(query, qvec, lid)
-            picked += found
+        for lines in (on_topic or found):
+            picked += lines
             if len({s.sentence.chunk.letter_id for s in picked}) >= MAX_FIELD_LETTERS:
                 break
         return picked

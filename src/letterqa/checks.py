@@ -66,7 +66,8 @@ def unstated(query, ev: Evidence) -> Refusal | None:
     near = "\n".join(ev.sentences + ev.sections + ev.frames)
     whole = re.sub(r"\s+", "", "\n".join(ev.letters))
     missing = sorted(y for y in query.years if y not in near)
-    missing += [w for w in query.names if not _abbreviates(w, whole)]
+    if not (query.cross and query.named):  # places that named the letters compared served to route, not to ask
+        missing += [w for w in query.names if not _abbreviates(w, whole)]
     missing += [c for c in query.codes if c.lower() not in whole.lower()]
     missing += [f"“{q}”" for q in query.quoted if re.sub(r"\s+", "", q) not in whole]
     if query.money and query.quantity and not _MONEY.search(near):

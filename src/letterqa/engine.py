@@ -143,7 +143,7 @@ class Engine:
                 scope = list(rt.letter_ids or stored.letters)
                 if len(scope) > SCAN_LETTERS:  # too many to scan: the letters the wider search brings up
                     scope = list(dict.fromkeys(h.chunk.letter_id for h in wide()))
-                picked = answerer.fields_per_letter(query, qvecs[0], scope)
+                picked = answerer.fields_per_letter(query, qvecs[0], scope, by_topic=rt.how != "named")
                 return picked, hits, fields_answer_check(picked), []
             picked = answerer.per_letter(query, qvecs[0], wide())
             return picked, hits, answerer.check(query, picked), []

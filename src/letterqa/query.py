@@ -46,8 +46,11 @@ FIELDS: dict[str, re.Pattern] = {
 }
 # "这份答复…", "this reply": the letter is meant but not named.
 DEICTIC = re.compile(r"(这|该|此|本)(份|封|篇|件)?(答复|复函|回复|函|意见|信)|this (reply|letter|response|opinion)", re.I)
+# Which of the letters: a question about the collection, whatever letter its topic words recall.
+WHICH_LETTERS = re.compile(r"(哪些|哪几份|哪几个|几份)(答复|复函|回复|函|信)|这批(答复|复函|回复)|"
+                           r"(which|what) (of these |of the )?(letters|replies)|which of these", re.I)
 # Across letters: which of them, each of them, compare them.
-CROSS = re.compile(r"(哪些|哪几份|哪几个|哪一份|哪份|几份)(答复|复函|回复|函|信|部门|单位|页面)|这批(答复|复函|回复)|"
+CROSS = re.compile(r"(哪些|哪几份|哪几个|哪一份|哪份|几份)(答复|复函|回复|函|信|部门|单位|页面)|这批(答复|复函|回复)|哪一?份|"
                    r"分别|各自|比较|对比|相比|哪个多|哪个少|(which|what) (of these |of the )?(letters|replies|bodies|"
                    r"departments|agencies)|which of these|compare|each of", re.I)
 MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to|"
@@ -89,6 +92,10 @@ ASKED_KIND = (
     (re.compile(r"哪个村|哪些村|哪几个村|which villages?", re.I), re.compile(r"村")),
 )
 _ITEMS_ASK = re.compile(r"方面|几项|哪几点|几点|措施|举措|工作|部分|步骤|环节|任务|aspects|measures|steps|areas", re.I)
+# The words that frame a which-letters field question rather than say which letters: 写明了…单位, 哪一级
+_FIELD_FRAME = re.compile(r"写明了?|写了|列出|注明|载明|给出|(单位|部门|机关|机构)(名称)?|姓名|名称|哪一?级|请|至少\S*|"
+                          r"[的了和与或及、,，.。:：()（）]")
+_LEVELS = re.compile(r"(?<![\u4e00-\u9fff])(国家|省|市|县|区)(?![\u4e00-\u9fff])")  # 分别是国家、省、县哪一级
 _CITED_DOCUMENTS = re.compile(r"援引|引用|依据|根据|哪(两|几)?份文件|政策文件|cite|"
                               r"(计划|方案|通知|办法|规划|条例|规定|决定|纲要|文件)[》”]?的?(文号|发文字号)|哪个文号印发", re.I)
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -107,6 +114,7 @@ class Query:
     named: tuple[str, ...] = ()            # letter_ids the question names (issuer, place, number, topic)
     deictic: bool = False                  # "这份答复": a letter is meant, maybe not named
     cross: bool = False                    # about several letters: which of them, each, compare
+    which_letters: bool = False            # asks which letters of the collection (哪些答复提到了…)
     wants_list: bool = False               # asks for several things (有哪些措施)
     wants_items: bool = False              # asks for the items of a list (哪三个方面, 几项工作, 哪些措施)
     quantity: bool = False                 # how many / how much / what share
@@ -119,6 +127,7 @@ class Query:
     done: bool = False                     # asks what was done, not planned
     plan: bool = False                     # asks what is planned
     topic: str = ""                        # what a which-letters question is about, without its frame
+    field_topic: str = ""                  # …and without the fields it asks for (出自交通运输部门 → 交通运输)
     must_show: tuple = ()                  # patterns an answering sentence must match (a year for 哪一年…)
 
     @property
@@ -155,7 +164,7 @@ def read_query(text: str, catalog=None) -> Query:
     return Query(
         text=text, lang=lang, parts=parts, fields=fields, named=named,
         content_parts=content_parts if len(content_parts) < len(parts) else (),
-        deictic=bool(DEICTIC.search(text)), cross=cross, wants_list=bool(_LIST_ASK.search(text)),
+        deictic=bool(DEICTIC.search(text)), cross=cross, which_letters=bool(WHICH_LETTERS.search(text)), wants_list=bool(_LIST_ASK.search(text)),
         wants_items=bool(_LIST_ASK.search(text) and _ITEMS_ASK.search(text)),
         quantity=quantity, unit=unit,
         money=bool(_MONEY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text),
@@ -165,6 +174,7 @@ def read_query(text: str, catalog=None) -> Query:
         codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)),
         done=bool(_ASKS_DONE.search(text)) and not _ASKS_PLAN.search(text),
         plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "",
+        field_topic=field_topic_of(topic_of(text)) if cross and fields else "",
         must_show=tuple(shown for asks, shown in ASKED_KIND if asks.search(text)) if not fields else (),
     )
 
@@ -182,6 +192,13 @@ def topic_of(question: str) -> str:
     topic = MENTION.sub("", CROSS.sub("", question))
     topic = re.sub(r"这批|里|中|有|都|哪些|哪几份|分别|各自|是|什么|多少|\?|？|。", " ", topic)
     return " ".join(topic.split()) or question
+
+
+def field_topic_of(topic: str) -> str:
+    """A which-letters field question's topic without the fields and the frame ("哪几份出自交通运输部门" → 交通运输)."""
+    for pattern in FIELDS.values():
+        topic = pattern.sub(" ", topic)
+    return " ".join(_LEVELS.sub(" ", _FIELD_FRAME.sub(" ", topic)).split())
 
 
 def proper_names(text: str) -> list[str]:

@@ -153,7 +153,9 @@ def route(query, catalog: Catalog, letter: str | None = None, allowed: set[str] 
     if letter:
         return Route(keep((letter,)), "scope")
     # A letter the filters exclude is not asked: the filters are the user's explicit choice.
-    if query.named and keep(query.named):
+    # "哪些答复与文化遗产保护有关" names a kind of letter, not one: a cross-letter question that seems to
+    # name a single letter is asked of all of them (two named letters are compared as named).
+    if query.named and keep(query.named) and not (query.which_letters and len(query.named) == 1):
         return Route(keep(query.named), "named")
     if previous_scope and not query.cross and keep(previous_scope):
         return Route(keep(previous_scope), "previous")
