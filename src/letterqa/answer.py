@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import lexicon
-from .checks import Refusal, states_amount
+from .checks import Refusal, is_plan, states_amount
 from .genre import YEAR, is_boilerplate, item_level, item_number
 from .lexical import tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
@@ -120,6 +120,8 @@ def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentenc
         bonus = 0.0
         if query.quantity:
             bonus += 0.04 if states_amount(text, query.unit) else -0.05
+        if query.done and is_plan(text, sent.chunk.section):  # what was done is not answered by a plan
+            bonus -= 0.05
         if query.must_show:  # 几月份 wants a month, 哪所大学 a university: a sentence that shows it comes first
             bonus += 0.04 if all(p.search(text) for p in query.must_show) else -0.05
         if bonus_of is None and sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text)):

@@ -94,9 +94,13 @@ def planned_not_done(query, ev: Evidence) -> Refusal | None:
     """A question about what was done, answered only by plans (下一步…, 力争到2025年…)."""
     if not query.done or not ev.sentences:
         return None
-    plans = [bool(_PLAN_SECTION.search(sec) or (_PLAN_SENTENCE.search(s) and not _DONE_SENTENCE.search(s)))
-             for s, sec in zip(ev.sentences, ev.sections)]
+    plans = [is_plan(s, sec) for s, sec in zip(ev.sentences, ev.sections)]
     return Refusal("planned") if all(plans) else None
+
+
+def is_plan(sentence: str, section: str = "") -> bool:
+    """A sentence of what will be done (下一步…, 力争到2025年…) rather than what was; one that states both is not."""
+    return bool(_PLAN_SECTION.search(section) or (_PLAN_SENTENCE.search(sentence) and not _DONE_SENTENCE.search(sentence)))
 
 
 def boilerplate_only(query, ev: Evidence) -> Refusal | None:

