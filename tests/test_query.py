@@ -3,8 +3,8 @@
 Examples are written here in the style of several kinds of letters: a ministry, a county bureau, a
 district government, a page with an information block.
 """
-from letterqa.checks import (Evidence, fit_logistic, kind_not_shown, no_amount, planned_not_done, states_amount,
-                             unstated)
+from letterqa.checks import (Evidence, boilerplate_only, fit_logistic, kind_not_shown, no_amount, planned_not_done,
+                             states_amount, unstated)
 from letterqa.genre import is_boilerplate, page_fields
 from letterqa.query import looks_like_question, read_query, split_parts, topic_of
 from letterqa.records import Letter
@@ -216,3 +216,12 @@ def test_a_which_letters_question_asks_all_letters_even_when_its_topic_recalls_o
     assert route(which, catalog).letter_ids is None
     each = read_query("交通运输部的答复里航道和港口分别投资多少?", catalog)  # 分别 within one letter
     assert each.cross and not each.which_letters and route(each, catalog).letter_ids == ("a" * 16,)
+
+
+def test_the_acknowledgement_answers_what_the_proposal_said():
+    asked = read_query("马某委员提案中的雕塑位于哪两条路的交叉口?")
+    assert asked.about_proposal and read_query("Which villages did the deputies ask the bureau to upgrade?").about_proposal
+    assert not read_query("今年改造了多少个小区?").about_proposal
+    thanks = _ev("您提出的《关于亮化美化济源路和汝南路交叉口雕塑的建议》的提案收悉。")
+    assert boilerplate_only(asked, thanks) is None
+    assert boilerplate_only(read_query("今年改造了多少个小区?"), thanks).kind == "not_relevant"

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import lexicon
 from .checks import Refusal, is_plan, states_amount
-from .genre import YEAR, is_boilerplate, item_level, item_number
+from .genre import YEAR, is_acknowledgement, is_boilerplate, item_level, item_number
 from .lexical import tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
 
@@ -128,8 +128,8 @@ def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentenc
             bonus -= 0.1  # a salutation, title or signer line says nothing about content
         if years:
             bonus += 0.02 * len(years & set(YEAR.findall(text)))
-        if bonus_of is None and is_boilerplate(text):  # 感谢…支持 answers no question about content
-            bonus -= 0.5
+        if bonus_of is None and is_boilerplate(text) and not (query.about_proposal and is_acknowledgement(text)):
+            bonus -= 0.5  # 感谢…支持 answers no question about content; 您提出的…建议收悉 may tell what was proposed
         extra = bonus_of(sent) if bonus_of is not None else 0.0
         if not extra and (len(text) < 12 or _is_heading(sent)):  # headings and fragments say little alone
             bonus -= 0.05
@@ -150,7 +150,9 @@ def choose(scored: list[Scored], several: bool = False) -> list[Scored]:
         if len(picked) >= MAX_SENTENCES or s.score < best.score - 2 * gap:
             break
         close = s.score >= best.score - gap or any(_adjacent(s.sentence, p.sentence) for p in picked)
-        if close and not any(_overlaps(s.sentence, p.sentence) for p in picked):
+        # a page that holds the letter twice gives each sentence twice: once is enough
+        repeated = any(s.sentence.text.strip() == p.sentence.text.strip() for p in picked)
+        if close and not repeated and not any(_overlaps(s.sentence, p.sentence) for p in picked):
             picked.append(s)
     return _reading_order(picked)
 

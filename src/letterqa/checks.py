@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .genre import is_boilerplate
+from .genre import is_acknowledgement, is_boilerplate
 
 _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元户栋套处份]")
@@ -105,7 +105,8 @@ def is_plan(sentence: str, section: str = "") -> bool:
 
 def boilerplate_only(query, ev: Evidence) -> Refusal | None:
     """Only the genre's formulas (感谢…支持, 现答复如下) came back: they answer nothing."""
-    return Refusal("not_relevant") if ev.sentences and all(is_boilerplate(s) for s in ev.sentences) else None
+    formula = [is_boilerplate(s) and not (query.about_proposal and is_acknowledgement(s)) for s in ev.sentences]
+    return Refusal("not_relevant") if ev.sentences and all(formula) else None
 
 
 def kind_not_shown(query, ev: Evidence) -> Refusal | None:

@@ -75,6 +75,11 @@ def is_boilerplate(sentence: str) -> bool:
     return not re.search(r"\d{2,}|[一二三四五六七八九十]是", facts) or len(core) < 30
 
 
+def is_acknowledgement(sentence: str) -> bool:
+    """The sentence that acknowledges the proposal (您提出的《…》收悉): it restates what was proposed."""
+    return "收悉" in sentence and len(sentence) > 12
+
+
 # What a letter did on receiving the proposal, told in the acknowledgement: content, not formula.
 _HANDLING = re.compile(r"(召开|组织|开展|进行|成立|安排|确定|会同|联合|实地|现场)[^，,。；;]{0,12}"
                        r"(会议|研究|讨论|调研|专班|专人|小组|部门|单位|勘察|踏勘|座谈)")

@@ -96,6 +96,11 @@ _ITEMS_ASK = re.compile(r"方面|几项|哪几点|几点|措施|举措|工作|�
 _FIELD_FRAME = re.compile(r"写明了?|写了|列出|注明|载明|给出|(单位|部门|机关|机构)(名称)?|姓名|名称|哪一?级|请|至少\S*|"
                           r"[的了和与或及、,，.。:：()（）]")
 _LEVELS = re.compile(r"(?<![\u4e00-\u9fff])(国家|省|市|县|区)(?![\u4e00-\u9fff])")  # 分别是国家、省、县哪一级
+# What the deputy or member proposed: the letter's acknowledgement restates it (…对说约李、三合店、许管三村进行
+#美丽乡村打造建议收悉), so there it is content.
+_ABOUT_PROPOSAL = re.compile(r"(代表|委员)[^，,。？?]{0,8}(建议|提案|提出|要求|反映|呼吁)|(提案|建议)(中|里|提到|提出)|"
+                             r"(deputy|deputies|member|members|proposal|suggestion)[^?]{0,40}"
+                             r"(ask|propos|suggest|call|urge|request)", re.I)
 _CITED_DOCUMENTS = re.compile(r"援引|引用|依据|根据|哪(两|几)?份文件|政策文件|cite|"
                               r"(计划|方案|通知|办法|规划|条例|规定|决定|纲要|文件)[》”]?的?(文号|发文字号)|哪个文号印发", re.I)
 _ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
@@ -116,6 +121,7 @@ class Query:
     cross: bool = False                    # about several letters: which of them, each, compare
     which_letters: bool = False            # asks which letters of the collection (哪些答复提到了…)
     wants_list: bool = False               # asks for several things (有哪些措施)
+    about_proposal: bool = False           # asks what the proposal itself said (代表建议…的是, 提案中的)
     wants_items: bool = False              # asks for the items of a list (哪三个方面, 几项工作, 哪些措施)
     quantity: bool = False                 # how many / how much / what share
     unit: str = ""                         # the unit asked in (亩, 家, 万元), "" if none
@@ -165,6 +171,7 @@ def read_query(text: str, catalog=None) -> Query:
         text=text, lang=lang, parts=parts, fields=fields, named=named,
         content_parts=content_parts if len(content_parts) < len(parts) else (),
         deictic=bool(DEICTIC.search(text)), cross=cross, which_letters=bool(WHICH_LETTERS.search(text)), wants_list=bool(_LIST_ASK.search(text)),
+        about_proposal=bool(_ABOUT_PROPOSAL.search(text)),
         wants_items=bool(_LIST_ASK.search(text) and _ITEMS_ASK.search(text)),
         quantity=quantity, unit=unit,
         money=bool(_MONEY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text),
