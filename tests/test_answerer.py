@@ -98,3 +98,15 @@ def test_a_which_letters_field_question_lists_the_letters_of_its_topic(two_lette
     answer = two_letters.ask("这批答复里有哪几份出自住房和城乡建设部门?")
     assert answer.answered and "某市住房和城乡建设局" in answer.text
     assert "某县文化和旅游局" not in answer.text and "某部" not in answer.text.replace("某市", "")
+
+
+def test_where_to_send_feedback_is_read_from_the_formula_that_says_it(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("刘某代表:\n您提出的建议收悉。\n目前我委已形成初步建设方案,预计8月份建成。\n"
+                                  "对以上答复你们有什么意见,请及时填写在人大代表履职服务平台建议系统回执上。\n某管委会\n2023年6月19日\n",
+                                  encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    answer = Engine.open(settings, embedder=embedder).ask("这份复函请代表把意见填写在哪里?")
+    assert answer.answered and "人大代表履职服务平台" in answer.text

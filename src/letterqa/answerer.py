@@ -83,6 +83,8 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
         return bool(re.search(r"签\s*发\s*人|审签|签发", line))
     if field == "category":
         return bool(_CATEGORY.search(line)) and len(line) <= 120
+    if field == "feedback":
+        return bool(re.search(r"回执|征询意见|满意度|(有何|有什么)意见|反馈", line)) and zone != _PAGE
     if field == "kind":
         return zone == _OPENING and bool(_KIND.search(line))
     return False
@@ -277,8 +279,9 @@ def _same(a: ans.Scored, b: ans.Scored) -> bool:
     return a.sentence.chunk.chunk_id == b.sentence.chunk.chunk_id and a.sentence.start == b.sentence.start
 
 
-def fields_answer_check(picked: list[ans.Scored]) -> Refusal | None:
-    """A letter-field question is answered when its field lines were found; boilerplate never answers."""
-    if not picked or all(is_boilerplate(s.sentence.text) for s in picked):
+def fields_answer_check(picked: list[ans.Scored], fields=()) -> Refusal | None:
+    """A letter-field question is answered when its field lines were found; boilerplate never answers
+    (but where to send feedback is told in the genre's own formula: 请填写在…回执上)."""
+    if not picked or ("feedback" not in fields and all(is_boilerplate(s.sentence.text) for s in picked)):
         return Refusal("nothing")
     return None

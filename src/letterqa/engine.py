@@ -144,7 +144,7 @@ class Engine:
                 if len(scope) > SCAN_LETTERS:  # too many to scan: the letters the wider search brings up
                     scope = list(dict.fromkeys(h.chunk.letter_id for h in wide()))
                 picked = answerer.fields_per_letter(query, qvecs[0], scope, by_topic=rt.how != "named")
-                return picked, hits, fields_answer_check(picked), []
+                return picked, hits, fields_answer_check(picked, query.fields), []
             picked = answerer.per_letter(query, qvecs[0], wide())
             return picked, hits, answerer.check(query, picked), []
         letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
@@ -154,7 +154,7 @@ class Engine:
             picked = answerer.letter_fields(query, qvecs[0], letter_id)
             if picked:
                 picked += self._content_parts(query, asked, qvecs, letter_id, n, mode)
-                return picked, hits, fields_answer_check(picked), []
+                return picked, hits, fields_answer_check(picked, query.fields), []
             if set(query.fields) & STRICT_FIELDS:  # a field the letter does not state: no content sentence states it
                 return [], hits, Refusal("no_field"), []
         if query.deictic and letter_id is None and rt.letter_ids is None and len(stored.letters) > 1:

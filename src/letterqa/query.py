@@ -39,6 +39,9 @@ FIELDS: dict[str, re.Pattern] = {
     "copy_to": re.compile(r"抄送|抄报|copied to|\bcc\b", re.I),
     "signer": re.compile(r"签发人|审签|哪位领导签发|签发领导|who signed off", re.I),
     "category": re.compile(r"(办复|答复|办理)类别|哪一类|什么类别|category", re.I),
+    # Where the deputy or member sends back his opinion of the reply (回执, 征询意见表)
+    "feedback": re.compile(r"回执|反馈意见|(意见|评价)[^，,。？?]{0,6}(填写|提交|反馈)|满意度|"
+                           r"(submit|send|give)[^?]{0,30}feedback|feedback form", re.I),
     # How the reply is laid out: its numbered parts (分成哪几个方面来回答, 三个一级标题)
     "outline": re.compile(r"分(成|为)(哪|几)[^，,。？?]{0,4}(方面|部分)|一级标题|小标题|(答复|复函)的?(结构|框架)|"
                           r"what (parts|sections) (is|does)|(parts|sections) of the reply", re.I),
