@@ -110,3 +110,16 @@ def test_where_to_send_feedback_is_read_from_the_formula_that_says_it(tmp_path, 
     build_index(settings, embedder=embedder)
     answer = Engine.open(settings, embedder=embedder).ask("这份复函请代表把意见填写在哪里?")
     assert answer.answered and "人大代表履职服务平台" in answer.text
+
+
+def test_a_part_that_points_back_is_asked_with_the_field_it_points_at(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("办复类别:B类\n平某代表:\n您提出的建议收悉。现答复如下:\n今年改造老旧小区85个。\n某区住建局\n"
+                                  "2025年7月28日\n注:办复类别共分ABC三类。\nA类——所提问题已经解决或基本解决;\n"
+                                  "B类——所提问题正在解决或已列入工作计划准备解决;\nC类——所提问题因条件限制暂时不能解决。\n",
+                                  encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    answer = Engine.open(settings, embedder=embedder).ask("这份答复的办复类别是哪一类?这一类是什么意思?")
+    assert "B类" in answer.text and "正在解决或已列入工作计划" in answer.text

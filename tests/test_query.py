@@ -181,6 +181,7 @@ def test_an_acknowledgement_that_tells_how_the_proposal_was_handled_is_content()
     assert is_boilerplate("您提出的建议已收悉,我局高度重视,现将办理情况答复如下:")
     assert is_boilerplate("您提出的《关于完善园区广场配套设施建设的建议》(第133号)收悉。")  # its number is no figure
     assert not is_boilerplate("此复函已经霍某副书记审签。") and is_boilerplate("此复。")
+    assert not is_boilerplate("经与区城市管理局、区文化旅游委共同研究办理,现答复如下:")  # who it was handled with
 
 
 def test_a_sentence_that_states_what_was_done_is_no_plan_for_its_trailing_plan():

@@ -153,7 +153,7 @@ class Engine:
                 return [], hits, Refusal("ambiguous"), self._candidates(hits)
             picked = answerer.letter_fields(query, qvecs[0], letter_id)
             if picked:
-                picked += self._content_parts(query, asked, qvecs, letter_id, n, mode)
+                picked += self._content_parts(query, asked, qvecs, letter_id, n, mode, picked)
                 return picked, hits, fields_answer_check(picked, query.fields), []
             if set(query.fields) & STRICT_FIELDS:  # a field the letter does not state: no content sentence states it
                 return [], hits, Refusal("no_field"), []
@@ -170,13 +170,22 @@ class Engine:
     def _lexical(self, query, text: str) -> str:
         return ans.lexical_text(query, text, self.searcher.idf)
 
-    def _content_parts(self, query, asked: list[str], qvecs, letter_id: str, n: int, mode: str) -> list:
-        """Answers to the parts of a field question that ask about content ("…写给谁？为什么不直接答复代表？")."""
+    def _content_parts(self, query, asked: list[str], qvecs, letter_id: str, n: int, mode: str, fields) -> list:
+        """Answers to the parts of a field question that ask about content ("…写给谁？为什么不直接答复代表？").
+
+        A part that points back at the field ("办复类别是哪一类？这一类是什么意思？") is asked with the
+        field's line, which says what "这一类" is.
+        """
         rows = self._rows((letter_id,), pages=False)
         out = []
         for part, vec in zip(asked[1:], qvecs[1:]):
             if part not in query.content_parts:
                 continue
+            back = POINTS_BACK.match(part)
+            value = _field_value(fields)
+            if back and value:  # 这一类是什么意思 → B类是什么意思
+                part = value + part[back.end():]
+                vec = self.embedder.encode_queries([part])[0]
             chosen = self.answerer.content(query, part, vec, self.searcher.search(self._lexical(query, part), vec, n, mode,
                                                                                     rows))
             if chosen and self.answerer.check(query, chosen) is None:
@@ -256,6 +265,19 @@ def year_range(year: int | str) -> tuple[int, int]:
         raise LetterQAError(f"year {year!r} is not a year or a range: give e.g. 2023 or 2021-2023 (落款年份)")
     low, high = int(m.group(1)), int(m.group(2) or m.group(1))
     return (low, high) if low <= high else (high, low)
+
+
+# A part of a question that points back at what the part before it asked (这一类, 该单位, 其…).
+POINTS_BACK = re.compile(r"(这|该|此|其)(一)?(类|个|项|种|条|级|单位|部门|人)?")
+
+
+def _field_value(fields) -> str:
+    """The value of the first field line that has one (`办复类别:B类` → B类)."""
+    for s in fields:
+        m = re.search(r"[:：]\s*(\S.*)", s.sentence.text)  # a salutation's colon has nothing after it
+        if m:
+            return m.group(1).strip()
+    return ""
 
 
 def follow_up(question: str, previous: Answer | None, catalog: Catalog) -> tuple[str, str, tuple[str, ...]]:

@@ -82,13 +82,14 @@ def is_acknowledgement(sentence: str) -> bool:
 
 # What a letter did on receiving the proposal, told in the acknowledgement: content, not formula.
 _HANDLING = re.compile(r"(召开|组织|开展|进行|成立|安排|确定|会同|联合|实地|现场)[^，,。；;]{0,12}"
-                       r"(会议|研究|讨论|调研|专班|专人|小组|部门|单位|勘察|踏勘|座谈)")
+                       r"(会议|研究|讨论|调研|专班|专人|小组|部门|单位|勘察|踏勘|座谈)"
+                       r"|(经与|会同|联合)[^，,。；;]{1,24}(研究|办理|会商|协商)")  # 经与区城市管理局…共同研究办理
 
 
 def _after_receipt(sentence: str) -> str:
-    """The words between 收悉 and 现答复如下: what an acknowledgement adds to the formula."""
+    """The words between 收悉 (or the sentence's start) and 现答复如下: what an acknowledgement adds to the formula."""
     _, found, rest = sentence.partition("收悉")
-    return re.split(r"现[^，,。]{0,12}如下", rest)[0] if found else ""
+    return re.split(r"现[^，,。]{0,12}如下", rest if found else sentence)[0]
 
 
 def page_fields(line: str) -> list[tuple[str, str]]:
