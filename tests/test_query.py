@@ -226,3 +226,12 @@ def test_the_acknowledgement_answers_what_the_proposal_said():
     thanks = _ev("您提出的《关于亮化美化济源路和汝南路交叉口雕塑的建议》的提案收悉。")
     assert boilerplate_only(asked, thanks) is None
     assert boilerplate_only(read_query("今年改造了多少个小区?"), thanks).kind == "not_relevant"
+
+
+def test_a_proposer_is_a_name_that_proposes_or_is_addressed():
+    from letterqa.genre import PROPOSER
+
+    for line in ("杨某博代表提出的《关于加大支持力度》收悉", "马某运代表: 您好", "龚某锋、邓某中委员:", "郭某进等7名代表:", "孙某才委员"):
+        assert PROPOSER.search(line), line
+    for line in ("现将办理情况函告如下,请综合后一并答复代表。", "关于人大十九届一次会议第50号代表建议的答复"):
+        assert not PROPOSER.search(line), line

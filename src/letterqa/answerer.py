@@ -63,10 +63,7 @@ def field_states(field: str, text: str, chunk: Chunk, letter: Letter) -> bool:
     if field == "proposer":
         if PROPOSER.search(line) and zone in (_OPENING, _PAGE):  # 杨旭博代表提出的…收悉，现答复如下
             return True
-        if is_boilerplate(line) or "如下" in line:
-            return False
-        person = re.search(r"代表|委员(?!会)", line)
-        return bool(person) and (zone == _OPENING or len(line) <= 60)
+        return bool(PROPOSER_LABEL.match(line)) or (bool(PROPOSER.search(line)) and len(line) <= 60)
     if field == "number":
         return zone in (_PAGE, _OPENING) and bool(PROPOSAL_NUMBER.search(line)) and bool(_KIND.search(line))
     if field == "title":

@@ -50,7 +50,8 @@ COPY_TO = re.compile(r"(抄\s*送|抄\s*报|签\s*发\s*人)\s*[:：]")  # pages
 # line with 主办单位 or a licence number, and goes as furniture).
 HANDLER = re.compile(r"(承\s*办\s*单\s*位|办\s*理\s*单\s*位)\s*(?:[:：]|\|)")  # a table cell ends at |
 # A deputy or member named as the one who made the proposal: 杨旭博代表提出的…, 马军运代表:, 郭大进等7名代表
-PROPOSER = re.compile(r"[\u4e00-\u9fff·]{2,4}(?:等\s*\d+\s*名|等)?(?:代表|委员)(?![会团组])")
+PROPOSER = re.compile(r"(?<!答复)(?<!回复)(?<!告知)[\u4e00-\u9fff·]{2,4}(?:等\s*\d+\s*名|等)?(?:代表|委员)(?![会团组])"
+                      r"(?=\s*(?:提出|所提|[:：,，、]|您|你|$))")  # a name that proposes or is addressed, not 一并答复代表
 ORG_SUFFIX = re.compile(r"(?:厅|局|委|委员会|办公室|办|部|院|政府|中心|会|处|署|公司)$")
 
 # ---------------------------------------------------------------- formulas
