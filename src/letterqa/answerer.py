@@ -193,8 +193,8 @@ class Answerer:
         found = [self.letter_fields(query, qvec, lid) for lid in letter_ids]
         # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it
         topic = tokenize(query.field_topic) if query.field_topic and by_topic else []
-        on_topic = [f for f in found if f and topic and max(ans.coverage(topic, set(tokenize(s.sentence.text)), self.idf)
-                                                   for s in f) >= CROSS_COVERAGE]
+        on_topic = [f for f in found if f and topic and
+                    max(ans.coverage(topic, set(tokenize(s.sentence.text)), self.idf) for s in f) >= CROSS_COVERAGE]
         picked = []
         for lines in (on_topic or found):
             picked += lines

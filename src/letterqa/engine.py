@@ -137,8 +137,8 @@ class Engine:
         one_letter = rt.letter_ids is not None and len(rt.letter_ids) == 1
         if query.cross and not one_letter:
             def wide():
-                return self.searcher.search(self._lexical(query, query.topic or query.text), qvecs[0], max(n, 4 * ans.MAX_LETTERS), mode,
-                                            content_rows)
+                return self.searcher.search(self._lexical(query, query.topic or query.text), qvecs[0],
+                                            max(n, 4 * ans.MAX_LETTERS), mode, content_rows)
             if query.fields:
                 scope = list(rt.letter_ids or stored.letters)
                 if len(scope) > SCAN_LETTERS:  # too many to scan: the letters the wider search brings up
@@ -160,7 +160,8 @@ class Engine:
         if query.deictic and letter_id is None and rt.letter_ids is None and len(stored.letters) > 1:
             return [], hits, Refusal("ambiguous"), self._candidates(hits)
         if len(asked) > 1:
-            parts = [answerer.content(query, p, v, self.searcher.search(self._lexical(query, p), v, n, mode, content_rows))
+            parts = [answerer.content(query, p, v,
+                                      self.searcher.search(self._lexical(query, p), v, n, mode, content_rows))
                      for p, v in zip(asked[1:], qvecs[1:])]
             picked = ans.merge_parts(parts)
         else:
@@ -177,17 +178,17 @@ class Engine:
         field's line, which says what "这一类" is.
         """
         rows = self._rows((letter_id,), pages=False)
+        value = _field_value(fields)
         out = []
         for part, vec in zip(asked[1:], qvecs[1:]):
             if part not in query.content_parts:
                 continue
             back = POINTS_BACK.match(part)
-            value = _field_value(fields)
             if back and value:  # 这一类是什么意思 → B类是什么意思
                 part = value + part[back.end():]
                 vec = self.embedder.encode_queries([part])[0]
-            chosen = self.answerer.content(query, part, vec, self.searcher.search(self._lexical(query, part), vec, n, mode,
-                                                                                    rows))
+            hits = self.searcher.search(self._lexical(query, part), vec, n, mode, rows)
+            chosen = self.answerer.content(query, part, vec, hits)
             if chosen and self.answerer.check(query, chosen) is None:
                 out += chosen
         return out

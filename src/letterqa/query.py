@@ -173,7 +173,8 @@ def read_query(text: str, catalog=None) -> Query:
     return Query(
         text=text, lang=lang, parts=parts, fields=fields, named=named,
         content_parts=content_parts if len(content_parts) < len(parts) else (),
-        deictic=bool(DEICTIC.search(text)), cross=cross, which_letters=bool(WHICH_LETTERS.search(text)), wants_list=bool(_LIST_ASK.search(text)),
+        deictic=bool(DEICTIC.search(text)), cross=cross, which_letters=bool(WHICH_LETTERS.search(text)),
+        wants_list=bool(_LIST_ASK.search(text)),
         about_proposal=bool(_ABOUT_PROPOSAL.search(text)),
         wants_items=bool(_LIST_ASK.search(text) and _ITEMS_ASK.search(text)),
         quantity=quantity, unit=unit,
