@@ -50,27 +50,25 @@ class Catalog:
 
     def __init__(self, letters: dict[str, Letter]):
         self.letters = letters
-        self._bigrams = {lid: _bigrams(naming_text(letter)) for lid, letter in letters.items()}
-        self._pinyin_of: dict[str, dict[str, float]] | None = None
-        self._numbers = {lid: set(PROPOSAL_NUMBER.findall(naming_text(letter))) for lid, letter in letters.items()}
-        df: dict[str, int] = {}
-        for grams in self._bigrams.values():
-            for g in grams:
-                df[g] = df.get(g, 0) + 1
+        # Inverted: each naming bigram, proposal number and pinyin name → the letters that have it, so a
+        # question is scored against the letters it shares something with, not against every letter.
+        self._by_bigram = _postings((lid, _bigrams(naming_text(x))) for lid, x in letters.items())
+        self._by_number = _postings((lid, PROPOSAL_NUMBER.findall(naming_text(x))) for lid, x in letters.items())
+        self._by_pinyin_of: dict[str, list[str]] | None = None
         n = len(letters)
         # A bigram many letters share (会议, 建议, 人大) names none of them: weigh only what stands out.
         self._base = math.log((n + 1) / (max(2.0, n / 4) + 0.5))
-        self._idf = {g: max(0.0, math.log((n + 1) / (d + 0.5)) - self._base) for g, d in df.items()}
+        self._idf = {g: max(0.0, math.log((n + 1) / (len(ids) + 0.5)) - self._base) for g, ids in self._by_bigram.items()}
 
     @property
-    def _pinyin(self) -> dict[str, dict[str, float]]:
-        """Pinyin names per letter, made on the first question that needs them (pinyin is slow to make)."""
-        if self._pinyin_of is None:
-            self._pinyin_of = {lid: _pinyin_names(naming_text(x)) for lid, x in self.letters.items()}
-        return self._pinyin_of
+    def _by_pinyin(self) -> dict[str, list[str]]:
+        """Pinyin names → letters, made on the first question that needs them (pinyin is slow to make)."""
+        if self._by_pinyin_of is None:
+            self._by_pinyin_of = _postings((lid, _pinyin_names(naming_text(x))) for lid, x in self.letters.items())
+        return self._by_pinyin_of
 
     def scores(self, question: str, lang: str) -> dict[str, float]:
-        """How strongly the question names each letter (0 = not at all)."""
+        """How strongly the question names each letter it names at all (letters left out: 0)."""
         grams = _bigrams(question)
         if lang == "en":  # "Ministry of Transport" is 交通运输部: join the translated terms in both orders
             terms = [GLOSSARY[w.lower()] for w in _WORD.findall(question) if w.lower() in GLOSSARY]
@@ -78,14 +76,16 @@ class Catalog:
         capitalised = re.findall(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*", question)  # Li Xue, Yan Xiangqing
         proper = {w.lower() for run in capitalised for w in (run.replace(" ", ""), *run.split()) if len(w) >= 4}
         numbers = set(PROPOSAL_NUMBER.findall(question))
-        out = {}
-        for lid in self.letters:
-            score = sum(self._idf.get(g, 0.0) for g in grams & self._bigrams[lid])
-            # a place name in pinyin counts as its Chinese would: two bigrams only this letter has
-            if proper:
-                score += 2 * self._unit * sum(1 for name in self._pinyin[lid] if name in proper)
-            score += 2 * self._unit * len(numbers & self._numbers[lid])
-            out[lid] = score
+        out: dict[str, float] = {}
+        for g in grams:
+            weight = self._idf.get(g, 0.0)
+            for lid in self._by_bigram.get(g, ()) if weight else ():
+                out[lid] = out.get(lid, 0.0) + weight
+        # a place name in pinyin, or a proposal number, counts as its Chinese would: two bigrams only one letter has
+        matched = [lid for name in proper for lid in self._by_pinyin.get(name, ())] if proper else []
+        matched += [lid for number in numbers for lid in self._by_number.get(number, ())]
+        for lid in matched:
+            out[lid] = out.get(lid, 0.0) + 2 * self._unit
         return out
 
     @property
@@ -102,6 +102,8 @@ class Catalog:
         if len(self.letters) < 2:
             return ()
         scores = self.scores(question, lang)
+        if not scores:
+            return ()
         ranked = sorted(scores, key=lambda lid: -scores[lid])
         top = scores[ranked[0]]
         if top < MIN_NAMING * self._unit:
@@ -122,6 +124,15 @@ def naming_text(letter: Letter) -> str:
     lines = [line[:80] for line in letter.text.split("\n")[:12] if not PAGE_LINE.match(line)][:4]
     meta = [letter.meta.get(k, "") for k in ("标题", "名称", "发布机构", "发文单位", "来源")]
     return "\n".join([letter.sender, letter.title, letter.recipient, letter.doc_number, *meta, *lines])
+
+
+def _postings(pairs) -> dict[str, list[str]]:
+    """(letter, keys) pairs → key → the letters that have it."""
+    out: dict[str, list[str]] = {}
+    for lid, keys in pairs:
+        for key in set(keys):
+            out.setdefault(key, []).append(lid)
+    return out
 
 
 def _bigrams(text: str) -> set[str]:
