@@ -349,17 +349,27 @@ def _embed(parts: list[_Part], settings: Settings, embedder, report: BuildReport
 
 
 def _encode(embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    """Embed in slices so the CLI bar and the upload panel can show progress."""
+    """Embed in slices so the CLI bar and the upload panel can show progress.
+
+    The texts are ordered by length across the whole build first (longest first, as
+    sentence-transformers orders one call): a batch pads to its longest text, and passages mixed
+    with their short sentences padded every batch to a passage's length.
+    """
     from tqdm.auto import tqdm
 
-    parts, step = [], max(batch_size, 1) * 4
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    parts, step = [], max(batch_size, 1) * 16
     with tqdm(total=len(texts), desc="embedding", unit="text", disable=progress is not None) as bar:
         for i in range(0, len(texts), step):
-            parts.append(embedder.encode_passages(texts[i : i + step], batch_size=batch_size))
-            bar.update(len(texts[i : i + step]))
+            parts.append(embedder.encode_passages([texts[j] for j in order[i : i + step]], batch_size=batch_size))
+            bar.update(len(parts[-1]))
             if progress:
                 progress(min(i + step, len(texts)) / len(texts), "embedding")
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), "float32")
+    if not parts:
+        return np.zeros((0, embedder.dim), "float32")
+    vectors = np.empty((len(texts), parts[0].shape[1]), dtype="float32")
+    vectors[order] = np.concatenate(parts)
+    return vectors
 
 
 # Segments (store.py): an add writes a delta segment and links the rest. Each delta costs a search
