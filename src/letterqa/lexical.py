@@ -128,6 +128,7 @@ class LexicalIndex:
         total = sum(float(np.sum(p.lengths, dtype=np.int64)) for p in self.segments)
         self.avgdl = total / self.size if self.size else 1.0
         self._idf: Idf | None = None
+        self._norms: list[np.ndarray] | None = None
 
     @classmethod
     def from_tokens(cls, tokens) -> "LexicalIndex":
@@ -149,17 +150,19 @@ class LexicalIndex:
         q = [t for t in tokenize(query) if t in idf]
         if not q:
             return None
+        if self._norms is None:  # each row's length term, once per loaded index
+            self._norms = [K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
+                           for p in self.segments]
         out = np.zeros(self.size, dtype=np.float64)
         for t in q:  # a repeated query word counts again, as it did in bm25s
             weight = idf[t]
-            for p, offset in zip(self.segments, self.offsets):
+            for p, norms, offset in zip(self.segments, self._norms, self.offsets):
                 col = p.vocab.get(t)
                 if col is None:
                     continue
                 a, b = int(p.indptr[col]), int(p.indptr[col + 1])
                 rows, tf = np.asarray(p.rows[a:b]), np.asarray(p.tf[a:b], dtype=np.float64)
-                norm = K1 * (1 - B + B * np.asarray(p.lengths)[rows] / self.avgdl)
-                out[offset + rows] += weight * tf / (tf + norm)
+                out[offset + rows] += weight * tf / (tf + norms[rows])
         return out
 
     def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
