@@ -167,3 +167,17 @@ def test_an_index_of_another_format_names_the_fix(added):
     (after.folder / "manifest.json").write_text(json.dumps({**manifest, "format": 3}))
     with pytest.raises(letterqa.LetterQAError, match="format 3"):
         store.load_index(settings.index)
+
+
+def test_record_files_carry_their_line_offsets_and_a_stale_one_is_ignored(added, monkeypatch):
+    settings, _, _, after = added
+    want = [after.chunks[r] for r in range(len(after.chunks))]
+    for seg in after.segments:
+        assert (seg.folder / "chunks.jsonl.lines.npy").is_file() and (seg.folder / "tokens.jsonl.lines.npy").is_file()
+    with monkeypatch.context() as m:
+        m.setattr(store.np, "flatnonzero", lambda *a: pytest.fail("chunks.jsonl was scanned for its lines"))
+        fresh = store.load_index(settings.index)
+        assert [fresh.chunks[r] for r in range(len(fresh.chunks))] == want
+    np.save(after.folder / "chunks.jsonl.lines.npy", np.array([0, 5]))  # offsets of other bytes
+    stale = store.load_index(settings.index)
+    assert [stale.chunks[r] for r in range(len(stale.chunks))] == want

@@ -275,8 +275,10 @@ TOKENS = "tokens.jsonl"
 class JsonLines(Sequence):
     """The records of a JSON-lines file, each parsed when first asked for.
 
-    Loading only finds the line ends (memory-mapped), so a 10^5-chunk index opens in a blink and a
-    server parses just the chunks it cites; tokens are parsed only by a build that reuses them.
+    Where each line starts is read from the `.lines.npy` file a build writes beside it (or, for an
+    older file or one that does not match it, found by scanning the memory-mapped bytes: 0.3 s at
+    10^5 chunks), so an index opens in a blink and a server parses just the chunks it cites; tokens
+    are parsed only by a build that reuses them.
     """
 
     def __init__(self, path: Path, make=lambda row, rec: rec, offset: int = 0):
@@ -288,6 +290,10 @@ class JsonLines(Sequence):
         if self._lines is None:
             size = self._path.stat().st_size
             data = np.memmap(self._path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+            offsets = _saved_offsets(self._path, size)
+            if offsets is not None:
+                self._lines = (data, offsets[:-1], offsets[1:] - 1)
+                return self._lines
             ends = np.flatnonzero(data == ord("\n"))
             if size and (not len(ends) or ends[-1] != size - 1):
                 ends = np.append(ends, size)  # a last line without its newline
@@ -308,6 +314,19 @@ class JsonLines(Sequence):
             raw = bytes(data[starts[i] : ends[i]])
             self._cache[i] = self._make(self._offset + i, json.loads(raw))
         return self._cache[i]
+
+
+LINES = ".lines.npy"  # beside a JSON-lines file: the byte offset of each line's start, then the file size
+
+
+def _saved_offsets(path: Path, size: int) -> np.ndarray | None:
+    try:
+        offsets = np.load(path.with_name(path.name + LINES))
+    except (OSError, ValueError):
+        return None
+    if offsets.ndim != 1 or not len(offsets) or offsets[0] != 0 or offsets[-1] != size:
+        return None  # written for other bytes: scan instead
+    return offsets.astype(np.int64)
 
 
 def _chunk(row: int, rec: dict) -> Chunk:
@@ -394,8 +413,8 @@ def _write_segment(folder: Path, data: SegmentData, spec: dict, dim: int, extra=
     write_flat(folder / "sentence_vectors.faiss", data.sentence_vectors, dim)
     np.save(folder / "sentences.npy", np.asarray(data.sentences, dtype=np.int32).reshape(-1, 3))
     _write_jsonl(folder / "letters.jsonl", (dataclasses.asdict(x) for x in data.letters))
-    _write_jsonl(folder / "chunks.jsonl", (_chunk_record(c) for c in data.chunks))
-    _write_jsonl(folder / TOKENS, data.tokens)
+    _write_jsonl(folder / "chunks.jsonl", (_chunk_record(c) for c in data.chunks), lines=True)
+    _write_jsonl(folder / TOKENS, data.tokens, lines=True)
     if extra is not None:
         extra(folder, data, spec)
     _fsync_dir(folder)
@@ -426,12 +445,21 @@ def _chunk_record(chunk: Chunk) -> dict:
     return rec
 
 
-def _write_jsonl(path: Path, records) -> None:
-    with open(path, "w", encoding="utf-8") as fh:
+def _write_jsonl(path: Path, records, lines: bool = False) -> None:
+    """One JSON record a line; with `lines`, also where each line starts (see JsonLines)."""
+    offsets = [0]
+    with open(path, "wb") as fh:
         for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
+            fh.write(line)
+            offsets.append(offsets[-1] + len(line))
         fh.flush()
         os.fsync(fh.fileno())
+    if lines:
+        with open(path.with_name(path.name + LINES), "wb") as fh:
+            np.save(fh, np.asarray(offsets, dtype=np.int64))
+            fh.flush()
+            os.fsync(fh.fileno())
 
 
 def _write_json(path: Path, obj) -> None:
