@@ -214,7 +214,10 @@ def force_ivf(index: Path) -> None:
     manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
     st = store.load_index(index)
     manifest["ann"] = {"vectors": force(len(st.vectors)), "sentence_vectors": force(len(st.sentence_vectors))}
-    vectors.write_ann(live, manifest, {"vectors": np.asarray(st.vectors), "sentence_vectors": np.asarray(st.sentence_vectors)})
+    for spec in manifest.get("segments") or []:  # a fresh build: one segment, the base
+        spec["ann"] = manifest["ann"]
+    vectors.write_ann(live, manifest["ann"], {"vectors": np.asarray(st.vectors),
+                                              "sentence_vectors": np.asarray(st.sentence_vectors)})
     (live / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
