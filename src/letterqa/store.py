@@ -289,7 +289,8 @@ class JsonLines(Sequence):
     def _find_lines(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self._lines is None:
             size = self._path.stat().st_size
-            data = np.memmap(self._path, dtype=np.uint8, mode="r") if size else np.zeros(0, np.uint8)
+            # a plain view of the mapped bytes: slicing a np.memmap makes a memmap per record (3x slower)
+            data = np.memmap(self._path, dtype=np.uint8, mode="r").view(np.ndarray) if size else np.zeros(0, np.uint8)
             offsets = _saved_offsets(self._path, size)
             if offsets is not None:
                 self._lines = (data, offsets[:-1], offsets[1:] - 1)
@@ -440,9 +441,8 @@ def _link(src, dst) -> None:
 
 
 def _chunk_record(chunk: Chunk) -> dict:
-    rec = dataclasses.asdict(chunk)
-    del rec["chunk_id"]  # the row number is the id
-    return rec
+    # a shallow copy (asdict deep-copies every path: 4 s of rewriting a 10^5-chunk base); the row number is the id
+    return {k: v for k, v in vars(chunk).items() if k != "chunk_id"}
 
 
 def _write_jsonl(path: Path, records, lines: bool = False) -> None:
