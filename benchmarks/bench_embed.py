@@ -40,10 +40,18 @@ class Int8Embedder:
     """The default model with its Linear layers dynamically quantised to int8 (weights int8, activations
     quantised per batch); its own fingerprint, so an index it builds is never mixed with float32 vectors."""
 
-    def __init__(self, base):
+    def __init__(self):
         import torch
 
-        self._base = base
+        from letterqa.model import load_embedder
+
+        # quantize_dynamic swaps nn.Linear modules: the sentence-transformers path has them (encoder.py
+        # calls F.linear on raw weights)
+        os.environ["LETTERQA_ENCODER"] = "sentence-transformers"
+        try:
+            self._base = base = load_embedder(DEFAULT_MODEL, default_cache_dir())
+        finally:
+            del os.environ["LETTERQA_ENCODER"]
         module = base._model[0]
         # sentence-transformers 5 runs `module.model` (`auto_model` is an older alias): swap the one forward uses
         attr = "model" if isinstance(getattr(module, "model", None), torch.nn.Module) else "auto_model"
@@ -123,7 +131,7 @@ def speed(embedder, texts_per_kind: int) -> None:
         with torch_threads(threads):
             r = [rate(how(embedder, bs), kinds[k]) for k in ("passages", "sentences")]
         print(f"| {label} | {r[0]:.1f} | {r[1]:.1f} |", flush=True)
-    int8 = Int8Embedder(embedder)
+    int8 = Int8Embedder()
     r = [rate(by_length(int8, 16), kinds[k]) for k in ("passages", "sentences")]
     print(f"| int8 dynamic quantisation, sorted by length, batch 16 | {r[0]:.1f} | {r[1]:.1f} |", flush=True)
 
@@ -165,7 +173,7 @@ def quality(embedder, out: Path, variants=VARIANTS) -> None:
             letterqa.build_index(lite, embedder=embedder)  # rewrites the manifest only: nothing is embedded
             run("milvus: Milvus Lite backend", lite)
         if "int8" in variants:
-            int8 = Int8Embedder(embedder)
+            int8 = Int8Embedder()
             q8 = letterqa.Settings(corpus=corpus, index=tmp / "int8")
             letterqa.build_index(q8, embedder=int8)
             run("int8: int8 dynamic quantisation (index and questions)", q8, int8)
@@ -206,7 +214,10 @@ def force_ivf(index: Path) -> None:
     manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
     st = store.load_index(index)
     manifest["ann"] = {"vectors": force(len(st.vectors)), "sentence_vectors": force(len(st.sentence_vectors))}
-    vectors.write_ann(live, manifest, {"vectors": np.asarray(st.vectors), "sentence_vectors": np.asarray(st.sentence_vectors)})
+    for spec in manifest.get("segments") or []:  # a fresh build: one segment, the base
+        spec["ann"] = manifest["ann"]
+    vectors.write_ann(live, manifest["ann"], {"vectors": np.asarray(st.vectors),
+                                              "sentence_vectors": np.asarray(st.sentence_vectors)})
     (live / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 

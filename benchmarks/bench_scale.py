@@ -99,12 +99,10 @@ def rss_mb() -> tuple[float, float]:
 
 # ---------------------------------------------------------------- in the serving process
 
-def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bool, merged: bool) -> dict:
+def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bool) -> dict:
     """Load the model and the index as a server does, answer questions, add one letter."""
     from letterqa.model import load_embedder
 
-    if merged:
-        engine_on_searcher_idf()
     out = {}
     started = time.perf_counter()
     embedder = load_embedder(DEFAULT_MODEL, default_cache_dir())
@@ -132,45 +130,27 @@ def serve(index: Path, corpus: Path, n_questions: int, seed: int, throughput: bo
                ask_p95=pct(ask, 95), filtered_p50=pct(ask_filtered, 50), filtered_p95=pct(ask_filtered, 95))
     out["rss_mb"], out["peak_rss_mb"] = rss_mb()
     out.update(add_one(settings, embedder))
+    t = time.perf_counter()
+    engine.ask(asked[0])  # the engine picks up the new build: its load, then one question
+    out["reload_s"] = time.perf_counter() - t
     if throughput:
         out.update(build_throughput(embedder))
     return out
 
 
-def engine_on_searcher_idf() -> None:
-    """The engine as it will be after the merge: coverage weighs words by `Searcher.idf` (bm25s's own,
-    memory-mapped) instead of a table built from every chunk's tokens at load.
-
-    Until engine.py and answer.py switch, this is done from outside: `Engine._use` takes the
-    searcher's idf, and `answer.coverage` is handed only the question's entries plus the largest idf
-    (all it reads), instead of iterating the whole vocabulary for its maximum on every sentence.
-    """
-    from letterqa import answer, engine
-    from letterqa.search import Searcher
-
-    def use(self, stored):
-        self.stored, self.searcher = stored, Searcher(stored)
-        self.idf = self.searcher.idf
-
-    def coverage(question_tokens, sentence_tokens, idf, _inner=answer.coverage):
-        if hasattr(idf, "max"):
-            idf = {t: v for t in set(question_tokens) if (v := idf.get(t)) is not None} | {"\0max": idf.max()}
-        return _inner(question_tokens, sentence_tokens, idf)
-
-    engine.Engine._use, answer.coverage = use, coverage
-
-
 def add_one(settings, embedder) -> dict:
-    """`letterqa add` of one real letter with the real model loaded: embeds only its own texts."""
+    """`letterqa add` of one real letter with the real model loaded: embeds only its own texts
+    (a delta segment; the base is linked from the live build)."""
     started = time.perf_counter()
     report = letterqa.add_letters(settings, [NEW_LETTER], embedder=embedder)
     total = time.perf_counter() - started
+    segments = len(store.load_manifest(settings.index).get("segments") or [None])
     texts = own_texts(NEW_LETTER)
     embedder.encode_passages(texts[:4])  # warm
     t = time.perf_counter()
     embedder.encode_passages(texts)
     return {"add_s": total, "add_embedded": report.embedded_chunks, "add_texts": len(texts),
-            "add_encode_s": time.perf_counter() - t}
+            "add_encode_s": time.perf_counter() - t, "add_segments": segments}
 
 
 def own_texts(path: Path) -> list[str]:
@@ -199,7 +179,9 @@ def build_throughput(embedder, letters: int = 8) -> dict:
 
 def peers(corpus: Path, n_questions: int, seed: int) -> dict:
     """The same questions through a plain LangChain-style pipeline and through bm25s alone."""
-    from letterqa.lexical import LexicalIndex, tokenize
+    import bm25s
+
+    from letterqa.lexical import tokenize
     from letterqa.model import load_embedder
 
     embedder = load_embedder(DEFAULT_MODEL, default_cache_dir())
@@ -210,7 +192,8 @@ def peers(corpus: Path, n_questions: int, seed: int) -> dict:
     flat = faiss.IndexFlatIP(384)
     flat.add(StandInEmbedder().encode_passages(pieces))
     t = time.perf_counter()
-    bm25 = LexicalIndex.from_tokens([tokenize(p) for p in pieces])
+    bm25 = bm25s.BM25()
+    bm25.index([tokenize(p) or [""] for p in pieces], show_progress=False)
     bm25_build = time.perf_counter() - t
     lc, lexical = [], []
     asked = questions(n_questions, seed)
@@ -221,7 +204,8 @@ def peers(corpus: Path, n_questions: int, seed: int) -> dict:
         lc.append((time.perf_counter() - t) * 1000)
     for q in asked:
         t = time.perf_counter()
-        bm25.search(q, 1)
+        words = [w for w in tokenize(q) if w in bm25.vocab_dict]
+        int(np.argmax(bm25.get_scores(words))) if words else None  # the top passage
         lexical.append((time.perf_counter() - t) * 1000)
     return {"lc_chunks": len(pieces), "lc_p50": pct(lc, 50), "lc_p95": pct(lc, 95), "bm25_p50": pct(lexical, 50),
             "bm25_p95": pct(lexical, 95), "bm25_build_s": bm25_build, "peers_rss_mb": rss_mb()[0]}
@@ -276,7 +260,7 @@ def run_size(passages: int, args, first: bool) -> dict:
 
 def child(flag: str, index: Path, corpus: Path, args, throughput: bool) -> dict:
     cmd = [sys.executable, __file__, flag, str(index), "--corpus", str(corpus), "--questions", str(args.questions),
-           "--seed", str(args.seed)] + (["--throughput"] if throughput else []) + (["--as-is"] if args.as_is else [])
+           "--seed", str(args.seed)] + (["--throughput"] if throughput else [])
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env={**os.environ, "TQDM_DISABLE": "1"})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -293,11 +277,12 @@ def print_tables(rows: list[dict]) -> None:
               f"| {r['index_load_s']:.2f} s | {r['rss_mb']:.0f} MB ({r['peak_rss_mb']:.0f}) | {r['disk_mb']:.0f} MB "
               f"| {dense} |")
     print("\n| passages | base build (stand-in vectors) | add one letter, real model | of which its own encode "
-          "| texts embedded |")
-    print("|---|---:|---:|---:|---:|")
+          "| add − encode | texts embedded | segments after | next question (reload) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['chunks']:,} | {r['base_build_s']:.1f} s | {r['add_s']:.2f} s | {r['add_encode_s']:.2f} s "
-              f"| {r['add_texts']} ({r['add_embedded']} chunks) |")
+              f"| {r['add_s'] - r['add_encode_s']:.2f} s | {r['add_texts']} ({r['add_embedded']} chunks) "
+              f"| {r['add_segments']} | {r['reload_s']:.2f} s |")
     print("\n| sentence vectors | exact search | IVF search | IVF recall@10 vs exact | IVF nlist / nprobe |")
     print("|---|---:|---:|---:|---|")
     for r in rows:
@@ -322,21 +307,19 @@ def main(argv=None) -> int:
     parser.add_argument("--questions", type=int, default=40)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--tmp", default=None, help="where the temporary corpora and indexes go")
-    parser.add_argument("--as-is", action="store_true", dest="as_is",
-                        help="serve with engine.py as it is (its own idf table) instead of on Searcher.idf")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--peers", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--throughput", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
-        print(json.dumps(serve(args.serve, args.corpus, args.questions, args.seed, args.throughput, not args.as_is)))
+        print(json.dumps(serve(args.serve, args.corpus, args.questions, args.seed, args.throughput)))
         return 0
     if args.peers:
         print(json.dumps(peers(args.corpus, args.questions, args.seed)))
         return 0
     print(f"# bench_scale {time.strftime('%Y-%m-%d %H:%M')} · {os.cpu_count()} cores · load {os.getloadavg()[0]:.1f} "
-          f"· python {sys.version.split()[0]} · engine {'as is' if args.as_is else 'on Searcher.idf'}", flush=True)
+          f"· python {sys.version.split()[0]}", flush=True)
     rows = []
     for i, size in enumerate(int(s) for s in args.sizes.split(",")):
         t = time.perf_counter()

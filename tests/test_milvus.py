@@ -70,7 +70,10 @@ def test_filters_run_in_milvus(both):
     assert len(searcher.backend.dense_candidates(q, 10, rows)) > 0
 
 
-def test_a_rebuild_upserts_and_deletes_only_what_changed(both):
+def test_a_rebuild_upserts_and_deletes_only_what_changed(both, monkeypatch):
+    from letterqa import build
+
+    monkeypatch.setattr(build, "DELTA_SHARE", 10.0)  # the re-added letter goes to a delta segment
     settings, fake = both["milvus_settings"], both["fake"]
     gone = LETTERS[0].name
     (settings.corpus / gone).unlink()
@@ -86,6 +89,15 @@ def test_a_rebuild_upserts_and_deletes_only_what_changed(both):
     assert sync(backend) == (1, 0)
     ids = {r["letter_id"] for r in backend.client.query(backend.chunks, filter="i == 0", output_fields=["letter_id"])}
     assert ids == set(backend.stored.letters)
+    # the re-added letter sits in a delta segment; Milvus's hits map to its rows there
+    assert len(backend.stored.segments) == 2
+    back = next(lid for lid, x in backend.stored.letters.items() if x.source == gone)
+    rows = np.asarray(backend.stored.rows_of(back))
+    assert rows[0] == backend.stored.segments[1].first
+    text = backend.stored.chunks[int(rows[1])].text
+    found = backend.dense_candidates(fake.encode_queries([text])[0], 3, None)
+    assert int(rows[1]) in found.tolist()
+    assert {r for r, _ in backend.lexical(text[:40], 5, rows)} <= set(rows.tolist())
 
 
 def test_a_milvus_index_without_a_uri_says_how_to_fix_it(both):

@@ -209,3 +209,19 @@ def test_q4_0_block_known_answer():
     values = dequantize_q4_0(memoryview(block))
     expected = [(j - 8) * 0.5 for j in range(16)] + [(15 - j - 8) * 0.5 for j in range(16)]
     assert values.dtype == np.float32 and values.tolist() == expected
+
+
+def test_the_default_model_runs_on_torch_alone_with_sentence_transformers_vectors(embedder, monkeypatch):
+    from letterqa.encoder import BertEncoder
+
+    assert isinstance(embedder._model, BertEncoder)
+    monkeypatch.setenv("LETTERQA_ENCODER", "sentence-transformers")
+    reference = load_embedder(DEFAULT_MODEL, default_cache_dir())
+    assert not isinstance(reference._model, BertEncoder) and reference.fingerprint == embedder.fingerprint
+    letter = FIRST_LETTER.read_text(encoding="utf-8")
+    texts = TRICKY + [letter[:60], letter[:400], letter, "", "2023年新认定多少家省制造业创新中心?"]  # one > 512 tokens
+    assert np.allclose(embedder.encode_passages(texts, batch_size=4), reference.encode_passages(texts, batch_size=4),
+                       atol=1e-6)
+    assert np.allclose(embedder.encode_queries(texts), reference.encode_queries(texts), atol=1e-6)
+    assert embedder.token_count(letter) == reference.token_count(letter) > 512
+    assert embedder.max_seq_length == reference.max_seq_length == 512

@@ -22,15 +22,28 @@ def stored(first_settings):
 
 
 def test_the_build_saves_bm25_and_loading_maps_it_without_indexing(stored, monkeypatch):
-    assert (stored.folder / "bm25").is_dir() and (stored.folder / "tokens.jsonl").is_file()
+    assert (stored.folder / "lexical" / "vocab.json").is_file() and (stored.folder / "tokens.jsonl").is_file()
     assert isinstance(stored.vectors, np.memmap) and isinstance(stored.sentence_vectors, np.memmap)
-    monkeypatch.setattr(lexical.LexicalIndex, "from_tokens", lambda *a: pytest.fail("BM25 was rebuilt"))
+    monkeypatch.setattr(lexical.Postings, "from_tokens", lambda *a: pytest.fail("BM25 was rebuilt"))
     searcher = Searcher(stored)
     hits = searcher.search("制造业创新中心", None, 3, mode="lexical")
     assert hits and "制造业创新中心" in hits[0].chunk.text
 
 
-def test_idf_is_bm25s_own_and_equals_the_table_built_by_hand(stored):
+def test_bm25_scores_equal_bm25s_over_the_same_tokens(stored):
+    import bm25s
+
+    reference = bm25s.BM25()
+    reference.index([t or [""] for t in stored.tokens], show_progress=False)
+    ours = Searcher(stored).backend.lexical_index
+    for question in ("2023年新认定多少家省制造业创新中心?", "技术改造 专项资金", "no such words"):
+        q = [t for t in lexical.tokenize(question) if t in reference.vocab_dict]
+        want = reference.get_scores(q) if q else np.zeros(len(stored.chunks))
+        got = ours.scores(question)
+        assert np.allclose(want, np.zeros(len(want)) if got is None else got, rtol=1e-5, atol=1e-6)
+
+
+def test_idf_is_read_from_the_postings_and_equals_the_table_built_by_hand(stored):
     idf = Searcher(stored).idf
     table = idf_table(list(stored.tokens))
     assert len(idf) == len(table)
@@ -135,7 +148,10 @@ def test_an_index_written_before_these_files_still_loads(six_letters, tmp_path):
     (folder / "chunks.jsonl").write_text("".join(json.dumps({**c, "tokens": t}, ensure_ascii=False) + "\n"
                                                  for c, t in zip(chunks, tokens)))
     (folder / "tokens.jsonl").unlink()
-    shutil.rmtree(folder / "bm25")
+    shutil.rmtree(folder / "lexical")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["segments"]
+    (folder / "manifest.json").write_text(json.dumps({**manifest, "format": 1}))
     st = store.load_index(old)
     hits = Searcher(st).search("制造业创新中心", None, 3, mode="lexical")
     assert st.tokens[0] == tokens[0] and "制造业创新中心" in hits[0].chunk.text

@@ -1,6 +1,7 @@
 """Sync index/ with corpus/: new and changed letters are embedded, unchanged ones reused, removed ones dropped."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import json
@@ -17,11 +18,11 @@ import numpy as np
 from . import store
 from .config import Settings
 from .errors import BadLetterError, DamagedIndexError, EmptyCorpusError, LetterQAError, file_label
-from .lexical import tokenize
+from .lexical import LEXICAL, tokenize
 from .limits import check_letter_size
 from .read import SUPPORTED_SUFFIXES, read_letter
 from .records import Chunk, Letter
-from .search import search_manifest, write_search_files
+from .search import search_manifest, segment_ann, write_search_files
 from .sections import CHUNKER_VERSION, split_sections, split_sentences
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,15 @@ class _Part:
     """One letter's share of the index: chunks, their tokens and vectors, its sentences."""
 
     letter: Letter
-    chunks: list[Chunk]
+    chunks: list[Chunk] | None
     tokens: list[list[str]] | None = None       # None until tokenised
     vectors: np.ndarray | None = None           # None until embedded
     sentences: np.ndarray | None = None         # (local chunk index, start, end)
     sentence_vectors: np.ndarray | None = None
+    reused: range | None = None                 # its rows in the live index; read only if it is written again
+
+    def size(self) -> int:
+        return len(self.chunks) if self.chunks is not None else len(self.reused)
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -169,7 +174,7 @@ def build_index(settings: Settings, embedder=None, progress: Progress | None = N
         step("problems")
         _write_problems(settings.index, report.problems, settings)
     report.letters = len(parts)
-    report.chunks = sum(len(p.chunks) for p in parts)
+    report.chunks = sum(p.size() for p in parts)
     report.seconds = time.perf_counter() - started
     log.info("index built: %s", report.summary())
     return report
@@ -226,7 +231,7 @@ def _plan(files, old, settings, report, preread) -> list[_Part]:
         parts.append(_reused_part(old, letter) if entry else _Part(letter, chunks))
     if old:
         report.removed = sorted(set(old_by_source) - {p.name for p in files})
-    report.reused_letters = sum(p.vectors is not None for p in parts)
+    report.reused_letters = sum(p.reused is not None for p in parts)
     return parts
 
 
@@ -286,8 +291,8 @@ def _up_to_date(parts: list[_Part], old, report: BuildReport) -> bool:
     """True when the corpus holds exactly the letters the live index holds, under the same names."""
     if old is None or report.embedded_letters:
         return False
-    now = [(p.letter.source, p.letter.letter_id) for p in parts]
-    return now == [(e["source"], e["letter_id"]) for e in old.manifest["letters"]]
+    now = sorted((p.letter.source, p.letter.letter_id) for p in parts)
+    return now == sorted((e["source"], e["letter_id"]) for e in old.manifest["letters"])
 
 
 def _same_backend(old: store.StoredIndex, settings: Settings) -> bool:
@@ -300,18 +305,26 @@ def _old_letter(old: store.StoredIndex, entry: dict, path: Path) -> Letter:
 
 
 def _reused_part(old: store.StoredIndex, letter: Letter) -> _Part:
-    """A letter's chunks, tokens, vectors and sentences as the old index holds them."""
-    rows = old.rows_of(letter.letter_id)
+    """A letter the live index holds; its records are read from there only if it is written again."""
+    return _Part(letter, None, reused=old.rows_of(letter.letter_id))
+
+
+def _fill(part: _Part, old: store.StoredIndex) -> _Part:
+    """A reused letter's chunks, tokens, vectors and sentences as the old index holds them."""
+    rows = part.reused
+    if rows is None or part.chunks is not None:
+        return part
     srows = np.arange(old.sentence_offsets[rows[0]], old.sentence_offsets[rows[-1] + 1])
     sentences = old.sentences[srows].copy()
     sentences[:, 0] -= rows[0]
-    return _Part(letter, [old.chunks[r] for r in rows], [old.tokens[r] for r in rows],
-                 old.vectors[rows], sentences, old.sentence_vectors[srows])
+    part.chunks, part.tokens = [old.chunks[r] for r in rows], [old.tokens[r] for r in rows]
+    part.vectors, part.sentences, part.sentence_vectors = old.vectors[rows], sentences, old.sentence_vectors[srows]
+    return part
 
 
 def _embed(parts: list[_Part], settings: Settings, embedder, report: BuildReport, progress):
     """Embed chunks and sentences of new letters; loads the model only when something needs it."""
-    todo = [p for p in parts if p.vectors is None]
+    todo = [p for p in parts if p.vectors is None and p.reused is None]
     if not todo:
         return embedder
     if embedder is None:
@@ -336,44 +349,122 @@ def _embed(parts: list[_Part], settings: Settings, embedder, report: BuildReport
 
 
 def _encode(embedder, texts: list[str], batch_size: int, progress: Progress | None) -> np.ndarray:
-    """Embed in slices so the CLI bar and the upload panel can show progress."""
+    """Embed in slices so the CLI bar and the upload panel can show progress.
+
+    The texts are ordered by length across the whole build first (longest first, as
+    sentence-transformers orders one call): a batch pads to its longest text, and passages mixed
+    with their short sentences padded every batch to a passage's length.
+    """
     from tqdm.auto import tqdm
 
-    parts, step = [], max(batch_size, 1) * 4
+    order = np.argsort([-len(t) for t in texts], kind="stable")
+    parts, step = [], max(batch_size, 1) * 16
     with tqdm(total=len(texts), desc="embedding", unit="text", disable=progress is not None) as bar:
         for i in range(0, len(texts), step):
-            parts.append(embedder.encode_passages(texts[i : i + step], batch_size=batch_size))
-            bar.update(len(texts[i : i + step]))
+            parts.append(embedder.encode_passages([texts[j] for j in order[i : i + step]], batch_size=batch_size))
+            bar.update(len(parts[-1]))
             if progress:
                 progress(min(i + step, len(texts)) / len(texts), "embedding")
-    return np.concatenate(parts) if parts else np.zeros((0, embedder.dim), "float32")
+    if not parts:
+        return np.zeros((0, embedder.dim), "float32")
+    vectors = np.empty((len(texts), parts[0].shape[1]), dtype="float32")
+    vectors[order] = np.concatenate(parts)
+    return vectors
+
+
+# Segments (store.py): an add writes a delta segment and links the rest. Each delta costs a search
+# per question, so past MAX_SEGMENTS they are merged into one; and once the deltas hold more than
+# DELTA_SHARE of the base's rows a build writes one base again, so that over many adds each row is
+# rewritten a bounded number of times.
+MAX_SEGMENTS = 8
+DELTA_SHARE = 0.25
 
 
 def _write(parts: list[_Part], settings: Settings, embedder, old) -> None:
-    chunks, tokens, spans, entries = [], [], [], []
-    for p in parts:
-        first = len(chunks)
-        chunks.extend(replace(c, chunk_id=first + i) for i, c in enumerate(p.chunks))
-        # Tokenising is the slow part of writing a large index: reuse what the old index holds.
-        tokens.extend(p.tokens or [tokenize(passage_text(c)) for c in p.chunks])
-        spans.append(p.sentences + np.array([first, 0, 0], dtype=np.int32))
-        entries.append({"source": p.letter.source, "letter_id": p.letter.letter_id, "sha256": p.letter.sha256,
-                        "rows": [first, len(chunks)], "title": p.letter.title, "sender": p.letter.sender,
-                        "date": p.letter.date})
     # With nothing embedded (only removals) the model facts carry over from the old index.
     fingerprint, dim = ((embedder.fingerprint, embedder.dim) if embedder is not None
                         else (old.manifest["model_fingerprint"], int(old.manifest["dim"])))
+    by_id = {p.letter.letter_id: p for p in parts}
+    owners = _owners(old) if old is not None else {}
+    specs, segments, entries, first = [], [], [], 0
+    for i, item in enumerate(_layout(parts, old)):
+        if isinstance(item, store.Segment):  # linked as it is: only its letters' rows move
+            spec, seg_parts = dict(item.spec), [by_id[lid] for lid in owners[item.spec["dir"]]]
+            segments.append(item)
+        else:
+            seg_parts = [_fill(p, old) for p in item]
+            segments.append(_segment_data(seg_parts))
+            spec = {"dir": store.BASE if i == 0 else store.new_segment_name(),
+                    "ann": segment_ann(len(segments[-1].vectors), len(segments[-1].sentence_vectors))}
+        spec["chunks"], spec["sentences"] = len(segments[-1].vectors), len(segments[-1].sentences)
+        specs.append(spec)
+        for p in seg_parts:
+            entries.append({"source": p.letter.source, "letter_id": p.letter.letter_id, "sha256": p.letter.sha256,
+                            "rows": [first, first + p.size()], "title": p.letter.title, "sender": p.letter.sender,
+                            "date": p.letter.date})
+            first += p.size()
     manifest = {"format": store.FORMAT_VERSION, "model": settings.model, "model_fingerprint": fingerprint,
                 "dim": dim, "chunker_version": CHUNKER_VERSION,
                 "settings": {"max_chunk_chars": settings.max_chunk_chars},
-                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": len(chunks),
-                "sentences": int(sum(len(s) for s in spans))}
-    vectors = np.concatenate([p.vectors for p in parts])
-    sentence_vectors = np.concatenate([p.sentence_vectors for p in parts])
-    manifest.update(search_manifest(settings, len(vectors), len(sentence_vectors)))
-    store.write_build(settings.index, manifest, [p.letter for p in parts], chunks, tokens,
-                      vectors, np.concatenate(spans), sentence_vectors,
-                      extra=lambda folder: write_search_files(folder, manifest, tokens, vectors, sentence_vectors, old))
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "letters": entries, "chunks": first,
+                "sentences": sum(spec["sentences"] for spec in specs), "segments": specs, "ann": specs[0]["ann"],
+                "backend": search_manifest(settings, 0, 0)["backend"]}
+    store.write_build(settings.index, manifest, segments,
+                      extra=lambda folder, data, spec: write_search_files(folder, data, spec, old))
+
+
+def _segment_data(parts: list[_Part]) -> store.SegmentData:
+    """The records of one new segment, rows numbered from its first chunk."""
+    chunks, tokens, spans = [], [], []
+    for p in parts:
+        at = len(chunks)
+        chunks.extend(replace(c, chunk_id=at + i) for i, c in enumerate(p.chunks))
+        # Tokenising is the slow part of writing a large index: reuse what the old index holds.
+        tokens.extend(p.tokens or [tokenize(passage_text(c)) for c in p.chunks])
+        spans.append(p.sentences + np.array([at, 0, 0], dtype=np.int32))
+    return store.SegmentData([p.letter for p in parts], chunks, tokens, np.concatenate([p.vectors for p in parts]),
+                             np.concatenate(spans), np.concatenate([p.sentence_vectors for p in parts]))
+
+
+def _layout(parts: list[_Part], old) -> list:
+    """The new build's segments, in order: a Segment of the live build (linked as it is), or a list of
+    parts to write. One new base when the live index has no segments to reuse, when a letter of its
+    base is gone or changed, or when the deltas would outgrow DELTA_SHARE of the base."""
+    segments = old.segments if old is not None else []
+    if not segments or not (segments[0].folder / LEXICAL).is_dir():  # a format-1 index: written anew
+        return [parts]
+    keep = {p.letter.letter_id: p for p in parts}
+    owners = _owners(old)
+    owned = [owners[seg.spec["dir"]] for seg in segments]
+    if any(lid not in keep for lid in owned[0]):
+        return [parts]
+    layout, loose = [segments[0]], []
+    for seg, ids in zip(segments[1:], owned[1:]):
+        if all(lid in keep for lid in ids):
+            layout.append(seg)
+        else:  # a delta lost a letter: what is left of it is written again with the new letters
+            loose += [keep[lid] for lid in ids if lid in keep]
+    placed = {lid for ids in owned for lid in ids}
+    loose += [p for p in parts if p.letter.letter_id not in placed]
+    if loose:
+        layout.append(loose)
+    delta = sum(len(s.vectors) if isinstance(s, store.Segment) else sum(p.size() for p in s) for s in layout[1:])
+    if delta > DELTA_SHARE * len(segments[0].vectors):
+        return [parts]
+    if len(layout) > MAX_SEGMENTS:
+        merged = [keep[lid] for s in layout[1:] if isinstance(s, store.Segment) for lid in owners[s.spec["dir"]]]
+        return [segments[0], merged + loose]
+    return layout
+
+
+def _owners(old: store.StoredIndex) -> dict[str, list[str]]:
+    """Segment dir -> the ids of the letters whose rows it holds, in row order."""
+    starts = [seg.first for seg in old.segments]
+    owners: dict[str, list[str]] = {seg.spec["dir"]: [] for seg in old.segments}
+    for e in sorted(old.manifest["letters"], key=lambda e: e["rows"][0]):
+        seg = old.segments[max(0, bisect.bisect_right(starts, e["rows"][0]) - 1)]
+        owners[seg.spec["dir"]].append(e["letter_id"])
+    return owners
 
 
 def add_letters(settings: Settings, paths: list[Path], embedder=None,

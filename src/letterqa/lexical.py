@@ -1,4 +1,4 @@
-"""Lexical retrieval: BM25 (bm25s) over jieba words plus CJK character bigrams.
+"""Lexical retrieval: BM25 over jieba words plus CJK character bigrams, from postings saved per segment.
 
 Words alone miss when jieba mis-segments a rare compound ("家省" in "多少家省制造业"); bigrams alone
 blur word boundaries. Using both lets either one carry a match.
@@ -6,8 +6,10 @@ blur word boundaries. Using both lets either one carry a match.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -49,56 +51,119 @@ def _tokenize(text: str) -> tuple[str, ...]:
     return tuple(tokens)
 
 
-class LexicalIndex:
-    """BM25 over pre-tokenised passages; rows are the index's chunk rows.
+# bm25s's defaults ("lucene" BM25), which this index was scored with before it kept its own postings
+K1, B = 1.5, 0.75
+LEXICAL = "lexical"  # a segment's postings folder
+POSTINGS_FILES = ("indptr.npy", "rows.npy", "tf.npy", "lengths.npy")
 
-    Built once at `letterqa build` and saved with the index (`save`); a server memory-maps it
-    (`load`) instead of indexing the tokens again.
+
+class Postings:
+    """One segment's BM25 postings: for each token the rows that hold it and how often (a CSC
+    matrix), and each row's length in tokens. Plain counts, not scores: a segment's postings stay
+    valid when other segments are added, because idf and the mean length are applied per question
+    from the whole index (see LexicalIndex).
     """
 
-    def __init__(self, bm25=None, size: int = 0):
-        self._bm25 = bm25
-        self.size = size
-        self._idf: Idf | None = None
+    def __init__(self, vocab: dict[str, int], indptr: np.ndarray, rows: np.ndarray, tf: np.ndarray,
+                 lengths: np.ndarray):
+        self.vocab, self.indptr, self.rows, self.tf, self.lengths = vocab, indptr, rows, tf, lengths
+
+    def __len__(self) -> int:
+        return len(self.lengths)
 
     @classmethod
-    def from_tokens(cls, tokens: list[list[str]]) -> "LexicalIndex":
-        """Index the tokens of each passage (row i = tokens[i])."""
-        bm25s = _bm25s()
-        # An empty document list breaks bm25s; an index with no chunks has no lexical side.
-        if not tokens:
-            return cls(None, 0)
-        bm25 = bm25s.BM25()
-        bm25.index([t or [""] for t in tokens], show_progress=False)
-        return cls(bm25, len(tokens))
-
-    @classmethod
-    def load(cls, folder: Path, size: int) -> "LexicalIndex":
-        """A saved index, memory-mapped: its arrays are read from disk as search touches them."""
-        if not size:
-            return cls(None, 0)
-        bm25 = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)
-        return cls(bm25, size)
+    def from_tokens(cls, tokens) -> "Postings":
+        """Count the tokens of each passage (row i = tokens[i])."""
+        vocab: dict[str, int] = {}
+        ids: list[int] = []
+        tfs: list[int] = []
+        rows: list[int] = []
+        lengths = np.zeros(len(tokens), dtype=np.int32)
+        for row, doc in enumerate(tokens):
+            counts = Counter(doc)
+            lengths[row] = len(doc)
+            ids.extend(vocab.setdefault(t, len(vocab)) for t in counts)
+            tfs.extend(counts.values())
+            rows.extend([row] * len(counts))
+        ids_a = np.asarray(ids, dtype=np.int64)
+        order = np.argsort(ids_a, kind="stable")  # by token, rows ascending within each token
+        indptr = np.concatenate(([0], np.cumsum(np.bincount(ids_a, minlength=len(vocab))))).astype(np.int64)
+        return cls(vocab, indptr, np.asarray(rows, dtype=np.int32)[order], np.asarray(tfs, dtype=np.float32)[order],
+                   lengths)
 
     def save(self, folder: Path) -> None:
-        """bm25s's own files (CSC score arrays, vocabulary, parameters) in `folder`."""
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        if self._bm25 is not None:
-            self._bm25.save(str(folder), show_progress=False)
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        words = sorted(self.vocab, key=self.vocab.__getitem__)
+        (folder / "vocab.json").write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
+        for name, array in zip(POSTINGS_FILES, (self.indptr, self.rows, self.tf, self.lengths)):
+            np.save(folder / name, array)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Postings":
+        """Saved postings, memory-mapped: a question reads only the columns of its own tokens."""
+        folder = Path(folder)
+        words = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
+        arrays = [np.load(folder / name, mmap_mode="r") for name in POSTINGS_FILES]
+        if len(arrays[0]) != len(words) + 1 or len(arrays[1]) != len(arrays[2]):
+            raise ValueError(f"{folder.name}: BM25 postings do not match their vocabulary")
+        return cls({t: i for i, t in enumerate(words)}, *arrays)
+
+    def df(self) -> np.ndarray:
+        return np.diff(np.asarray(self.indptr))
+
+
+class LexicalIndex:
+    """BM25 over the passages of all segments of an index; rows are the index's chunk rows.
+
+    Scores are what one BM25 index over every passage would give (idf from the summed document
+    frequencies, lengths against the mean over all passages), so a letter added as a small segment
+    ranks exactly as after a full rebuild.
+    """
+
+    def __init__(self, segments: list[Postings] | None = None, offsets: list[int] | None = None):
+        self.segments = segments or []
+        self.offsets = offsets or [0] * len(self.segments)
+        self.size = sum(len(p) for p in self.segments)
+        total = sum(float(np.sum(p.lengths, dtype=np.int64)) for p in self.segments)
+        self.avgdl = total / self.size if self.size else 1.0
+        self._idf: Idf | None = None
+        self._norms: list[np.ndarray] | None = None
+
+    @classmethod
+    def from_tokens(cls, tokens) -> "LexicalIndex":
+        """One segment indexed from the tokens of each passage (row i = tokens[i])."""
+        return cls([Postings.from_tokens(tokens)])
 
     @property
     def idf(self) -> "Idf":
-        """token -> BM25 idf over the passages, read from the index's own postings."""
+        """token -> BM25 idf over all passages, from the postings' document frequencies."""
         if self._idf is None:
-            self._idf = Idf.of(self._bm25, self.size)
+            self._idf = Idf.over(self.segments, self.size)
         return self._idf
 
     def scores(self, query: str) -> np.ndarray | None:
         """The BM25 score of every row for the query, or None when no query token is indexed."""
         if not self.size:
             return None
-        q = [t for t in tokenize(query) if t in self._bm25.vocab_dict]
-        return self._bm25.get_scores(q) if q else None
+        idf = self.idf
+        q = [t for t in tokenize(query) if t in idf]
+        if not q:
+            return None
+        if self._norms is None:  # each row's length term, once per loaded index
+            self._norms = [K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
+                           for p in self.segments]
+        out = np.zeros(self.size, dtype=np.float64)
+        for t in q:  # a repeated query word counts again, as it did in bm25s
+            weight = idf[t]
+            for p, norms, offset in zip(self.segments, self._norms, self.offsets):
+                col = p.vocab.get(t)
+                if col is None:
+                    continue
+                a, b = int(p.indptr[col]), int(p.indptr[col + 1])
+                rows, tf = np.asarray(p.rows[a:b]), np.asarray(p.tf[a:b], dtype=np.float64)
+                out[offset + rows] += weight * tf / (tf + norms[rows])
+        return out
 
     def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The top n (row, bm25 score) pairs with a positive score, best first; only `rows` if given."""
@@ -124,48 +189,53 @@ def _top(scores: np.ndarray, n: int) -> list[tuple[int, float]]:
 class Idf(Mapping):
     """token -> smoothed idf, log(1 + (N - df + 0.5) / (df + 0.5)), as bm25s's default (Lucene) BM25.
 
-    df is read from the saved postings (one column per token), so no second table is built by hand.
+    df is read from the postings (one column per token), so no second table is built by hand; the
+    first segment's vocabulary is shared, not copied, and the few tokens only later segments hold
+    sit in a small dict beside it.
     """
 
-    def __init__(self, vocab: dict[str, int], values: np.ndarray):
+    def __init__(self, vocab: dict[str, int], values: np.ndarray, extra: dict[str, float] | None = None):
         self._vocab = vocab
         self._values = values
-        self._max = float(values.max()) if len(values) else 1.0
+        self._extra = extra or {}
+        tops = ([float(values.max())] if len(values) else []) + list(self._extra.values())
+        self._max = max(tops) if tops else 1.0
 
     @classmethod
-    def of(cls, bm25, size: int) -> "Idf":
-        if bm25 is None:
+    def over(cls, segments: list[Postings], size: int) -> "Idf":
+        if not segments:
             return cls({}, np.zeros(0))
-        indptr = np.asarray(bm25.scores["indptr"])
-        df = np.diff(indptr).astype(np.float64)
-        values = np.log(1 + (size - df + 0.5) / (df + 0.5))
-        vocab = {t: i for t, i in bm25.vocab_dict.items() if t}  # "" is bm25s's stand-in for an empty passage
-        return cls(vocab, values)
+        vocab = segments[0].vocab
+        df = segments[0].df().astype(np.float64)
+        more: dict[str, float] = {}
+        for p in segments[1:]:
+            for t, d in zip(p.vocab, p.df()[list(p.vocab.values())]):
+                i = vocab.get(t)
+                if i is None:
+                    more[t] = more.get(t, 0.0) + float(d)
+                else:
+                    df[i] += d
+        smooth = lambda d: np.log(1 + (size - d + 0.5) / (d + 0.5))  # noqa: E731
+        return cls(vocab, smooth(df), {t: float(smooth(d)) for t, d in more.items()})
 
     def __getitem__(self, token: str) -> float:
-        return float(self._values[self._vocab[token]])
+        i = self._vocab.get(token)
+        return self._extra[token] if i is None else float(self._values[i])
 
     def get(self, token: str, default=None):
         i = self._vocab.get(token)
-        return default if i is None else float(self._values[i])
+        return self._extra.get(token, default) if i is None else float(self._values[i])
 
     def __contains__(self, token) -> bool:
-        return token in self._vocab
+        return token in self._vocab or token in self._extra
 
     def __iter__(self):
-        return iter(self._vocab)
+        yield from self._vocab
+        yield from self._extra
 
     def __len__(self) -> int:
-        return len(self._vocab)
+        return len(self._vocab) + len(self._extra)
 
     def max(self) -> float:
         """The largest idf (a token in one passage): the weight of a word no passage uses."""
         return self._max
-
-
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import, which would print on every load.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s

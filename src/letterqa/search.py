@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .backends import backend_record, open_backend
-from .lexical import LexicalIndex
+from .lexical import LEXICAL, Postings
 from .records import Hit
 from .store import StoredIndex
 from .vectors import ann_settings, write_ann
@@ -107,15 +107,20 @@ def sentence_ids(stored: StoredIndex, rows: np.ndarray) -> tuple[np.ndarray, np.
 
 def search_manifest(settings, n_vectors: int, n_sentence_vectors: int) -> dict:
     """What the manifest records about search: the ANN parameters per vector file, and the backend."""
-    return {"ann": {"vectors": ann_settings(n_vectors), "sentence_vectors": ann_settings(n_sentence_vectors)},
-            "backend": backend_record(settings)}
+    return {"ann": segment_ann(n_vectors, n_sentence_vectors), "backend": backend_record(settings)}
 
 
-def write_search_files(folder: Path, manifest: dict, tokens, vectors: np.ndarray, sentence_vectors: np.ndarray,
-                       old: StoredIndex | None = None) -> None:
-    """BM25 and, for a large index, IVF files, written with the build so that loading never rebuilds them."""
-    LexicalIndex.from_tokens(list(tokens)).save(Path(folder) / "bm25")
-    write_ann(Path(folder), manifest, {"vectors": vectors, "sentence_vectors": sentence_vectors}, old)
+def segment_ann(n_vectors: int, n_sentence_vectors: int) -> dict:
+    """A segment's ANN parameters per vector file (None = exact search)."""
+    return {"vectors": ann_settings(n_vectors), "sentence_vectors": ann_settings(n_sentence_vectors)}
+
+
+def write_search_files(folder: Path, data, spec: dict, old: StoredIndex | None = None) -> None:
+    """A new segment's BM25 postings and, for a large one, IVF files, written with the build so that
+    loading never rebuilds them."""
+    Postings.from_tokens(data.tokens).save(Path(folder) / LEXICAL)
+    write_ann(Path(folder), spec.get("ann"), {"vectors": data.vectors, "sentence_vectors": data.sentence_vectors},
+              old)
 
 
 def filter_rows(stored: StoredIndex, sender: str | None = None, year: int | str | None = None) -> np.ndarray | None:

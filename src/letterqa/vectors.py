@@ -5,7 +5,9 @@
     vectors.ivf.faiss, sentence_vectors.ivf.faiss  an IVF index over the same vectors, when there are
                                                    at least ANN_MIN_VECTORS of them; its parameters
                                                    are in the manifest under "ann"
-    bm25/                                          bm25s's own saved index (see lexical.py)
+    lexical/                                       BM25 postings (see lexical.py)
+
+Each segment of an index (store.py) has its own; a delta segment is small and searched exactly.
 
 Search takes `allowed` chunk or sentence ids (the engine's filters) and turns them into a FAISS ID
 selector, so a filter applies inside the search rather than to a list cut short before it.
@@ -68,10 +70,10 @@ def write_flat(path: Path, vectors: np.ndarray, dim: int) -> None:
     faiss.write_index(flat, str(path))
 
 
-def write_ann(folder: Path, manifest: dict, vectors: dict[str, np.ndarray], old=None) -> None:
-    """The IVF files the manifest's "ann" asks for; centroids are reused from `old` when they fit."""
+def write_ann(folder: Path, ann: dict | None, vectors: dict[str, np.ndarray], old=None) -> None:
+    """The IVF files a segment's "ann" asks for; centroids are reused from `old` when they fit."""
     faiss = faiss_module()
-    for name, params in (manifest.get("ann") or {}).items():
+    for name, params in (ann or {}).items():
         if not params:
             continue
         x = np.ascontiguousarray(vectors[name], dtype="float32")
@@ -191,7 +193,7 @@ def _selector(allowed: np.ndarray, n: int):
     return sel
 
 
-def open_dense(folder: Path, manifest: dict) -> dict[str, DenseIndex]:
-    """Both dense indexes of a build folder, by file name stem."""
-    ann = manifest.get("ann") or {}
+def open_dense(folder: Path, ann: dict | None) -> dict[str, DenseIndex]:
+    """Both dense indexes of a segment folder, by file name stem; `ann` is its manifest record's."""
+    ann = ann or {}
     return {name: DenseIndex.open(folder, name, ann.get(name)) for name in NAMES}

@@ -1,27 +1,28 @@
-"""The embedded backend: the build folder's FAISS indexes (exact or IVF) and its saved bm25s index."""
+"""The embedded backend: the build folder's FAISS indexes (exact or IVF) and its saved BM25 postings, per segment."""
 from __future__ import annotations
 
 import logging
 
 import numpy as np
 
-from ..lexical import LexicalIndex
+from ..lexical import LEXICAL, LexicalIndex, Postings
 from ..vectors import DenseIndex, faiss_module
 
 log = logging.getLogger(__name__)
 
 
 class FaissBackend:
-    """Opens what the build wrote (memory-mapped); an index written before bm25/ existed is indexed once."""
+    """Opens what the build wrote (memory-mapped), every segment of it; an index written before
+    BM25 postings were saved has its tokens counted once."""
 
     def __init__(self, stored):
         faiss = faiss_module()
         # One question at a time is searched: threads only fight the model's on a few cores.
         faiss.omp_set_num_threads(1)
         self.stored = stored
-        dense = stored.dense or {}
-        self._chunks = dense.get("vectors") or DenseIndex(stored.vectors)
-        self._sentences = dense.get("sentence_vectors") or DenseIndex(stored.sentence_vectors)
+        self._parts = [(seg.first, seg.first_sentence, seg.dense["vectors"], seg.dense["sentence_vectors"])
+                       for seg in stored.segments] or [(0, 0, DenseIndex(stored.vectors),
+                                                        DenseIndex(stored.sentence_vectors))]
         self._sentence_chunk = np.asarray(stored.sentences[:, 0], dtype=np.int64)
         self.lexical_index = open_lexical(stored)
 
@@ -30,21 +31,41 @@ class FaissBackend:
         return self.lexical_index.idf
 
     def dense_candidates(self, qvec, n, rows) -> np.ndarray:
+        """Each segment's top n chunks and top 2n sentences: the index's own top n are among them."""
         from ..search import sentence_ids
 
         allowed = None if rows is None else sentence_ids(self.stored, rows)[0]
-        by_chunk = self._chunks.search(qvec, n, rows)
-        by_sentence = self._sentence_chunk[self._sentences.search(qvec, 2 * n, allowed)]
-        return np.union1d(by_chunk, by_sentence)
+        found = []
+        for first, first_sentence, chunks, sentences in self._parts:
+            found.append(chunks.search(qvec, n, _within(rows, first, len(chunks))) + first)
+            near = sentences.search(qvec, 2 * n, _within(allowed, first_sentence, len(sentences)))
+            found.append(self._sentence_chunk[near + first_sentence])
+        return np.unique(np.concatenate(found))
 
     def lexical(self, question, n, rows):
         return self.lexical_index.search(question, n, rows)
 
 
+def _within(ids: np.ndarray | None, first: int, n: int) -> np.ndarray | None:
+    """The sorted ids that fall in [first, first + n), as ids within that range (None = all)."""
+    if ids is None:
+        return None
+    a, b = np.searchsorted(ids, [first, first + n])
+    return ids[a:b] - first
+
+
 def open_lexical(stored) -> LexicalIndex:
-    """The saved BM25 index, memory-mapped; or, for an older index folder, one built from its tokens."""
-    saved = stored.folder / "bm25"
-    if saved.is_dir():
-        return LexicalIndex.load(saved, len(stored.chunks))
-    log.info("no saved BM25 in %s: indexing its tokens (run `letterqa build` to save one)", stored.folder)
-    return LexicalIndex.from_tokens(list(stored.tokens))
+    """BM25 over every segment's saved postings, memory-mapped; a segment without them (a format-1
+    index) is counted from its tokens."""
+    if not stored.segments:
+        return LexicalIndex.from_tokens(list(stored.tokens))
+    postings = []
+    for seg in stored.segments:
+        saved = seg.folder / LEXICAL
+        if saved.is_dir():
+            postings.append(Postings.load(saved))
+        else:
+            log.info("no saved BM25 postings in %s: counting its tokens (run `letterqa build` to save them)",
+                     seg.folder)
+            postings.append(Postings.from_tokens(list(seg.tokens)))
+    return LexicalIndex(postings, [seg.first for seg in stored.segments])
