@@ -235,3 +235,14 @@ def test_a_proposer_is_a_name_that_proposes_or_is_addressed():
         assert PROPOSER.search(line), line
     for line in ("现将办理情况函告如下,请综合后一并答复代表。", "关于人大十九届一次会议第50号代表建议的答复"):
         assert not PROPOSER.search(line), line
+
+
+def test_a_catalog_rebuilt_for_a_new_index_reuses_what_it_read_and_names_the_same():
+    letters = _letters()
+    first = Catalog(dict(list(letters.items())[:2]))
+    again = Catalog(letters, previous=first)
+    assert again._keys["a" * 16] is first._keys["a" * 16]  # read once, not again
+    fresh = Catalog(letters)
+    for q in ("交通运输部关于支持某港建设的答复里说了什么?", "What did the Tengzhou housing bureau say?", "微山县文化和旅游局的答复写给谁?"):
+        lang = "en" if q.isascii() else "zh"
+        assert again.scores(q, lang) == fresh.scores(q, lang) and again.named(q, lang) == fresh.named(q, lang)

@@ -41,6 +41,7 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.RLock()
+        self.catalog: Catalog | None = None
         self._use(stored)
 
     @classmethod
@@ -61,7 +62,7 @@ class Engine:
     def _use(self, stored: store.StoredIndex) -> None:
         self.stored = stored
         self.searcher = Searcher(stored)
-        self.catalog = Catalog(stored.letters)
+        self.catalog = Catalog(stored.letters, self.catalog)  # what it read of unchanged letters is kept
         calibration = load_calibration(self.embedder.fingerprint, self.settings.index)
         self.answerer = Answerer(stored, self.searcher.idf, calibration)  # BM25's own idf weighs coverage
 

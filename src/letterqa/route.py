@@ -48,12 +48,18 @@ class Route:
 class Catalog:
     """What each letter is called, for matching the names in a question."""
 
-    def __init__(self, letters: dict[str, Letter]):
+    def __init__(self, letters: dict[str, Letter], previous: Catalog | None = None):
+        """`previous`: the catalog of the index this one replaces; what it read of each letter is reused
+        (a reload after adding one letter to thousands reads one letter's names, not all of them)."""
         self.letters = letters
+        known = previous._keys if previous is not None else {}
+        self._keys = {lid: known.get(lid) or _naming_keys(x) for lid, x in letters.items()}
+        self._pinyin_keys = {lid: previous._pinyin_keys[lid] for lid in letters
+                             if previous is not None and lid in previous._pinyin_keys}
         # Inverted: each naming bigram, proposal number and pinyin name → the letters that have it, so a
         # question is scored against the letters it shares something with, not against every letter.
-        self._by_bigram = _postings((lid, _bigrams(naming_text(x))) for lid, x in letters.items())
-        self._by_number = _postings((lid, PROPOSAL_NUMBER.findall(naming_text(x))) for lid, x in letters.items())
+        self._by_bigram = _postings((lid, grams) for lid, (grams, _) in self._keys.items())
+        self._by_number = _postings((lid, numbers) for lid, (_, numbers) in self._keys.items())
         self._by_pinyin_of: dict[str, list[str]] | None = None
         n = len(letters)
         # A bigram many letters share (会议, 建议, 人大) names none of them: weigh only what stands out.
@@ -64,7 +70,10 @@ class Catalog:
     def _by_pinyin(self) -> dict[str, list[str]]:
         """Pinyin names → letters, made on the first question that needs them (pinyin is slow to make)."""
         if self._by_pinyin_of is None:
-            self._by_pinyin_of = _postings((lid, _pinyin_names(naming_text(x))) for lid, x in self.letters.items())
+            for lid, letter in self.letters.items():
+                if lid not in self._pinyin_keys:
+                    self._pinyin_keys[lid] = frozenset(_pinyin_names(naming_text(letter)))
+            self._by_pinyin_of = _postings(self._pinyin_keys.items())
         return self._by_pinyin_of
 
     def scores(self, question: str, lang: str) -> dict[str, float]:
@@ -124,6 +133,12 @@ def naming_text(letter: Letter) -> str:
     lines = [line[:80] for line in letter.text.split("\n")[:12] if not PAGE_LINE.match(line)][:4]
     meta = [letter.meta.get(k, "") for k in ("标题", "名称", "发布机构", "发文单位", "来源")]
     return "\n".join([letter.sender, letter.title, letter.recipient, letter.doc_number, *meta, *lines])
+
+
+def _naming_keys(letter: Letter) -> tuple[frozenset, frozenset]:
+    """A letter's naming bigrams and proposal numbers."""
+    text = naming_text(letter)
+    return frozenset(_bigrams(text)), frozenset(PROPOSAL_NUMBER.findall(text))
 
 
 def _postings(pairs) -> dict[str, list[str]]:
