@@ -464,13 +464,12 @@ def _is_organisation(line: str) -> bool:
 def _contact_unit(lines: list[str]) -> str:
     """The organisation a sign-off's contact line names (联系单位及电话:郑州市上街区城市管理局 68118611).
 
-    A letter that signs with no organisation line still names its unit there; a department of it
-    (…厅科技处) stands for the whole, so the name is cut after its first organisation suffix."""
+    A letter that signs with no organisation line still names its unit there, as the letter writes it
+    (a department too: 省工业和信息化厅科技处)."""
     for line in lines[-TAIL_LINES:]:
         m = CONTACT_UNIT.match(line.strip("（()） "))
         if m:
-            unit = ORGANISATION.match(m.group(1))
-            return unit.group(0) if unit else ""
+            return m.group(1) if _is_organisation(m.group(1)) else ""
     return ""
 
 
