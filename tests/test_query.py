@@ -246,3 +246,8 @@ def test_a_catalog_rebuilt_for_a_new_index_reuses_what_it_read_and_names_the_sam
     for q in ("交通运输部关于支持某港建设的答复里说了什么?", "What did the Tengzhou housing bureau say?", "微山县文化和旅游局的答复写给谁?"):
         lang = "en" if q.isascii() else "zh"
         assert again.scores(q, lang) == fresh.scores(q, lang) and again.named(q, lang) == fresh.named(q, lang)
+
+
+def test_a_code_is_no_amount():
+    assert not states_amount("推进6G技术研发和应用。") and not states_amount("PM2.5浓度持续下降")
+    assert states_amount("新增5G基站3.2万个") and states_amount("增长10.6%")

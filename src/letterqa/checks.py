@@ -19,7 +19,9 @@ _MONEY = re.compile(r"\d[\d.,]*\s*[万亿]?元")
 _NUMBER = re.compile(r"\d|[一二三四五六七八九十两百千万亿半]+[家个项件名所条倍成期批篇次人座台辆亩吨元户栋套处份]")
 # Years, dates and document numbers are numbers but never the amount a question asks for.
 _NOT_AMOUNT = re.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|(?:19|20)\d{2}\s*[年—\-–~～至]|\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?"
-                         r"|〔\d{4}〕\d+号|第\s*\d+\s*号")
+                         r"|〔\d{4}〕\d+号|第\s*\d+\s*号"
+                         r"|(?<![A-Za-z0-9.])\d+(?:\.\d+)?[A-Za-z]+(?![A-Za-z0-9])"  # codes: 6G, PM2.5, H7N9
+                         r"|(?<![A-Za-z0-9])[A-Za-z]+\d+(?:\.\d+)?[A-Za-z0-9]*")
 _PLAN_SECTION = re.compile(r"下步|下一步|今后|打算|下阶段|计划")
 _DONE_SENTENCE = re.compile(r"截至|截止|已经|累计|已(完成|建成|实施|开展|投入|下达|落实|印发|出台|启动)")  # …5289套，拟申报…
 _PLAN_SENTENCE = re.compile(r"力争|拟|将于|计划于|将进一步|将继续|下一步|到(19|20)\d{2}年")
