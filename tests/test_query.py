@@ -251,3 +251,10 @@ def test_a_catalog_rebuilt_for_a_new_index_reuses_what_it_read_and_names_the_sam
 def test_a_code_is_no_amount():
     assert not states_amount("推进6G技术研发和应用。") and not states_amount("PM2.5浓度持续下降")
     assert states_amount("新增5G基站3.2万个") and states_amount("增长10.6%")
+
+
+def test_a_reply_class_the_question_names_must_be_stated():
+    asked = read_query("承办的11件提案中,有几件被评为A类(已解决)?")
+    assert "A类" in asked.codes
+    assert unstated(asked, _ev("今年共承办县政协提案11件。")).missing == ("A类",)
+    assert unstated(asked, _ev("11件提案中9件为A类。")) is None

@@ -75,6 +75,8 @@ _QUANTITY_ASK = re.compile(rf"多少|(?<!哪)几\s*(?:{UNITS}|千|百)|多大|�
 # The unit a how-many question asks in: 多少亩, 几家, 多少万元, how many villages (no unit).
 _UNIT_ASK = re.compile(rf"(?:多少|(?<!哪)几)\s*(万|亿|千|百)?\s*({UNITS})")
 _CODE = re.compile(r"(?<![A-Za-z0-9])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{2,}(?![A-Za-z0-9])")
+# A reply class (办复类别 A类/B类/C类) the question names: a letter that never states it does not answer it.
+_CLASS_CODE = re.compile(r"(?<![A-Za-z])[A-D]类")
 _ORDINAL = re.compile(r"^\d+(st|nd|rd|th)$|^(pm|no)\d", re.I)
 _ASKS_DONE = re.compile(r"实际|已经|已|去年|前年|上年|此前|截至|迄今|过去|目前|so far|already|last year|actually|"
                         r"has been|have been|was|were", re.I)
@@ -182,7 +184,7 @@ def read_query(text: str, catalog=None) -> Query:
         years=frozenset(YEAR.findall(text)), names=tuple(proper_names(text)) if lang == "zh" else (),
         # An English question quotes names in translation ("Silver Arrow"): they cannot be looked up as written.
         quoted=tuple(q.strip() for q in _QUOTED.findall(text)) if lang == "zh" else (),
-        codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)),
+        codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)) + tuple(_CLASS_CODE.findall(text)),
         done=bool(_ASKS_DONE.search(text)) and not _ASKS_PLAN.search(text),
         plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "",
         field_topic=field_topic_of(topic_of(text)) if cross and fields else "",
