@@ -4,6 +4,7 @@ import pytest
 from letterqa.build import build_index
 from letterqa.config import Settings
 from letterqa.engine import Engine
+from letterqa.query import read_query
 
 LETTERS = {
     "port.txt": "关于支持某港建设的建议的答复\n郭某等7名代表:\n你们提出的关于支持某港建设的建议收悉。现答复如下:\n"
@@ -123,3 +124,20 @@ def test_a_part_that_points_back_is_asked_with_the_field_it_points_at(tmp_path, 
     build_index(settings, embedder=embedder)
     answer = Engine.open(settings, embedder=embedder).ask("这份答复的办复类别是哪一类?这一类是什么意思?")
     assert "B类" in answer.text and "正在解决或已列入工作计划" in answer.text
+
+
+def test_a_contact_line_in_the_body_does_not_answer_a_content_question(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = ("马某委员:\n您提出的《关于亮化美化某路交叉口雕塑的建议》的提案收悉。现答复如下:\n"
+            "您提出的建议由我局与规划局分办。\n目前,经与规划局联系,该单位仍在积极进行规划,暂未拿出方案。\n"
+            "联系单位及电话:郑州市某区城市管理局 68118611\n联 系 人:熊某\n")
+    (corpus / "a.txt").write_text(body + "2020年8月18日\n" + body, encoding="utf-8")  # the page holds it twice
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    question = "郑州市某区城市管理局的答复说,这件提案由城管局与哪个单位分办?"
+    query, qvec = read_query(question, engine.catalog), embedder.encode_queries([question])[0]
+    chosen = engine.answerer.content(query, question, qvec, engine.searcher.search(question, qvec, 5))
+    best = max(chosen, key=lambda s: s.score).sentence.text
+    assert "规划局" in best and "68118611" not in best

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import lexicon
 from .checks import Refusal, is_plan, states_amount
-from .genre import YEAR, is_acknowledgement, is_boilerplate, item_level, item_number
+from .genre import CONTACT, COPY_TO, YEAR, is_acknowledgement, is_boilerplate, item_level, item_number
 from .lexical import tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
 
@@ -33,6 +33,8 @@ MIN_ITEMS = 2
 
 MULTI = re.compile(r"和|与|及|以及|分别|各|哪些|哪几|both|and|respectively|which", re.I)
 _FRAME = {("开头",), ("落款",), ("页面信息",)}
+# A sign-off's own lines (联系单位及电话:…, 抄报:…, 签发人:…), also where a page repeats them in its body
+_SIGNOFF_LINE = re.compile(CONTACT.pattern + "|" + COPY_TO.pattern)
 _FULL_STOP = re.compile(r"[。；;！？!?]\s*$")
 _CITE_MARK = re.compile(r"\[\d+\]")
 
@@ -124,8 +126,9 @@ def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentenc
             bonus -= 0.05
         if query.must_show:  # 几月份 wants a month, 哪所大学 a university: a sentence that shows it comes first
             bonus += 0.04 if all(p.search(text) for p in query.must_show) else -0.05
-        if bonus_of is None and sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text)):
-            bonus -= 0.1  # a salutation, title or signer line says nothing about content
+        frame = sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text))
+        if bonus_of is None and (frame or _SIGNOFF_LINE.match(text.strip())):
+            bonus -= 0.1  # a salutation, title, signer or contact line says nothing about content, wherever it stands
         if years:
             bonus += 0.02 * len(years & set(YEAR.findall(text)))
         if bonus_of is None and is_boilerplate(text) and not (query.about_proposal and is_acknowledgement(text)):
