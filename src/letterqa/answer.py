@@ -202,7 +202,7 @@ def list_items(stored, pivot: Scored, siblings: bool = True) -> list[Scored]:
             if before is None:
                 break
             first = before
-    elif sentences[at].text.rstrip().endswith(("：", ":")) and at + 1 < len(sentences):
+    elif _introduces(sentences[at].text) and at + 1 < len(sentences):
         first, level = at + 1, item_level(sentences[at + 1].text)  # an introduction: the list follows it
     else:
         return []
@@ -216,6 +216,11 @@ def list_items(stored, pivot: Scored, siblings: bool = True) -> list[Scored]:
         items.append(sentences[i])
     return [Scored(s, pivot.dense, pivot.coverage, pivot.score - 0.001 * n) for n, s in enumerate(items, 1)] \
         if len(items) >= MIN_ITEMS else []
+
+
+def _introduces(text: str) -> bool:
+    """A sentence that ends in a colon announces what follows (…做好以下几个方面的工作：)."""
+    return text.rstrip().endswith(("：", ":"))
 
 
 def _step(sentences: list[Sentence], i: int, level: int, step: int) -> int | None:
@@ -233,7 +238,7 @@ def _step(sentences: list[Sentence], i: int, level: int, step: int) -> int | Non
 
 def merge_items(chosen: list[Scored], items: list[Scored]) -> list[Scored]:
     """A list answer: the sentence that introduces the list (when one was chosen), then its items."""
-    intro = [s for s in chosen if not item_level(s.sentence.text) and s.sentence.text.rstrip().endswith(("：", ":"))]
+    intro = [s for s in chosen if not item_level(s.sentence.text) and _introduces(s.sentence.text)]
     merged = intro[:1] + [s for s in items if not any(_overlaps(s.sentence, i.sentence) for i in intro[:1])]
     return sorted(merged, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 

@@ -135,8 +135,8 @@ class Answerer:
                     picked.append(s)
         for s in every:  # a line under the very label the question uses (承办单位是谁 → 承办单位:…)
             label = LABELLED.match(s.sentence.text.strip())
-            if label and len(re.sub(r"\s+", "", label.group(1))) >= 3 and \
-                    re.sub(r"\s+", "", label.group(1)) in query.text and not any(_same(s, p) for p in picked):
+            name = re.sub(r"\s+", "", label.group(1)) if label else ""
+            if len(name) >= 3 and name in query.text and not any(_same(s, p) for p in picked):
                 picked.append(s)
         return sorted(picked, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 
@@ -190,17 +190,14 @@ class Answerer:
 
     def fields_per_letter(self, query, qvec: np.ndarray, letter_ids, by_topic: bool = True) -> list[ans.Scored]:
         """Each letter's lines that state the asked fields ("哪些答复带有抄送行", "分别写给谁"), letter by letter."""
-        found = [self.letter_fields(query, qvec, lid) for lid in letter_ids]
-        # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it
         topic = tokenize(query.field_topic) if query.field_topic and by_topic else []
-        on_topic = [f for f in found if f and topic and
+        if not topic:  # every letter in scope answers: read them only until enough are listed
+            return _first_letters(self.letter_fields(query, qvec, lid) for lid in letter_ids)
+        # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it
+        found = [self.letter_fields(query, qvec, lid) for lid in letter_ids]
+        on_topic = [f for f in found if f and
                     max(ans.coverage(topic, set(tokenize(s.sentence.text)), self.idf) for s in f) >= CROSS_COVERAGE]
-        picked = []
-        for lines in (on_topic or found):
-            picked += lines
-            if len({s.sentence.chunk.letter_id for s in picked}) >= MAX_FIELD_LETTERS:
-                break
-        return picked
+        return _first_letters(on_topic or found)
 
     # ------------------------------------------------------------ checks
     def check(self, query, picked: list[ans.Scored]) -> Refusal | None:
@@ -238,6 +235,16 @@ class Answerer:
             return 1.0
         held = set().union(*(set(tokenize(s.sentence.text)) for s in picked))
         return sum(t in held for t in rare) / len(rare)
+
+
+def _first_letters(per_letter) -> list[ans.Scored]:
+    """The field lines of letter after letter, until MAX_FIELD_LETTERS letters are listed."""
+    picked: list[ans.Scored] = []
+    for lines in per_letter:
+        picked += lines
+        if len({s.sentence.chunk.letter_id for s in picked}) >= MAX_FIELD_LETTERS:
+            break
+    return picked
 
 
 def _is_salutation(text: str) -> bool:

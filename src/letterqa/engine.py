@@ -203,8 +203,7 @@ class Engine:
         stored = self.stored
         if letter_ids is None:
             return None
-        ids = letter_ids if letter_ids is not None else list(stored.letters)
-        rows = [r for lid in ids if lid in stored.letters for r in stored.rows_of(lid)
+        rows = [r for lid in letter_ids if lid in stored.letters for r in stored.rows_of(lid)
                 if pages or stored.chunks[r].path[:1] != ("页面信息",)]
         return np.asarray(rows, dtype=int)
 

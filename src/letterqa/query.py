@@ -166,6 +166,7 @@ def read_query(text: str, catalog=None) -> Query:
         m = _UNIT_ASK.search(text)
         unit = ((m.group(1) or "") + m.group(2)) if m else ""
     cross = bool(CROSS.search(text))
+    wants_list = bool(_LIST_ASK.search(text))
     named = catalog.named(text, lang, several=cross) if catalog is not None else ()
     parts = split_parts(text)
     # "…写给谁？为什么不直接答复代表？": a part that asks no field asks about content (Chinese: the English
@@ -176,9 +177,9 @@ def read_query(text: str, catalog=None) -> Query:
         text=text, lang=lang, parts=parts, fields=fields, named=named,
         content_parts=content_parts if len(content_parts) < len(parts) else (),
         deictic=bool(DEICTIC.search(text)), cross=cross, which_letters=bool(WHICH_LETTERS.search(text)),
-        wants_list=bool(_LIST_ASK.search(text)),
+        wants_list=wants_list,
         about_proposal=bool(_ABOUT_PROPOSAL.search(text)),
-        wants_items=bool(_LIST_ASK.search(text) and _ITEMS_ASK.search(text)),
+        wants_items=wants_list and bool(_ITEMS_ASK.search(text)),
         quantity=quantity, unit=unit,
         money=bool(_MONEY_ASK.search(text)) and not _NUMBER_NOT_AMOUNT.search(text),
         years=frozenset(YEAR.findall(text)), names=tuple(proper_names(text)) if lang == "zh" else (),
