@@ -128,6 +128,17 @@ def test_logistic_fit_separates_a_separable_feature():
     assert w[0] > 0 and (w[0] * 0.91 + w[1]) > 0 > (w[0] * 0.81 + w[1])
 
 
+def test_the_rarest_words_are_the_same_under_every_hash_seed():
+    from letterqa.answer import rarest
+
+    idf = {"已开通": 2.0, "线路": 1.5, "投入": 1.0, "最少见": 3.0}
+    # 省际公交, 哪条 and 几辆 are unknown to the letters: equally rare, so question order decides
+    tokens = ["已开通", "省际公交", "线路", "哪条", "投入", "几辆", "#num"]
+    assert rarest(tokens, idf) == ["省际公交", "哪条", "几辆"]
+    assert rarest(tokens[::-1], idf) == ["几辆", "哪条", "省际公交"]
+    assert rarest(["线路", "投入", "线路"], idf, n=3) == ["线路", "投入"]
+
+
 def test_a_cross_letter_question_names_every_letter_it_names():
     catalog = Catalog(_letters())
     q = read_query("交通运输部的答复和滕州市住建局的答复分别写给谁?", catalog)

@@ -397,6 +397,14 @@ def largest(idf) -> float:
     return idf.max() if hasattr(idf, "max") else max(idf.values(), default=1.0)
 
 
+def rarest(tokens, idf, n: int = 3) -> list[str]:
+    """The question's `n` rarest words (no #markers). Ties, such as words no letter uses, keep the
+    question's word order: a set's order changes with the hash seed, and so would the answer."""
+    words = dict.fromkeys(t for t in tokens if not t.startswith("#"))
+    unseen = largest(idf)
+    return sorted(words, key=lambda t: -idf.get(t, unseen))[:n]
+
+
 def idf_table(tokens: list[list[str]]) -> dict[str, float]:
     """Smoothed inverse document frequency of each token over the index's chunks."""
     df: dict[str, int] = {}

@@ -228,9 +228,7 @@ class Answerer:
 
     def _rare_coverage(self, query, picked: list[ans.Scored]) -> float:
         """Whether the chosen sentences hold the question's rarest words: what a near miss asks about and lacks."""
-        words = {t for t in tokenize(query.text) if not t.startswith("#")}
-        unseen = ans.largest(self.idf)
-        rare = sorted(words, key=lambda t: -self.idf.get(t, unseen))[:3]
+        rare = ans.rarest(tokenize(query.text), self.idf)
         if not rare:
             return 1.0
         held = set().union(*(set(tokenize(s.sentence.text)) for s in picked))
