@@ -32,8 +32,8 @@ QUALITY_TARGETS = {  # the first letter's set: about two questions below what wa
         "mrr@10": (">=", 0.87),
         "keyword_accuracy": (">=", 0.88),
         "citation_precision": (">=", 0.80),
-        "refusal_rate": (">=", 0.45),
-        "false_refusal_rate": ("<=", 0.09),
+        "refusal_rate": (">=", 0.60),        # measured 81.8% (9 of 11): two questions of slack
+        "false_refusal_rate": ("<=", 0.12),  # measured 7.9% (7 of 89): three questions of slack
         "answer_chars_median": ("<=", 100),
     },
     "dense": {"hit@3": (">=", 0.90)},

@@ -30,6 +30,8 @@ UNANSWERABLE = [
     "已经建成了多少家智能工厂?",                      # the letter only plans them
     "全省5G基站有多少个?",                             # a code the letter never names
     "Who won the football World Cup?",
+    "How do I bake bread at home?",                   # as close by cosine as a real question: no word shared
+    "What is the price of bitcoin today?",
 ]
 
 

@@ -3,7 +3,7 @@
 Examples are written here in the style of several kinds of letters: a ministry, a county bureau, a
 district government, a page with an information block.
 """
-from letterqa.checks import (Evidence, boilerplate_only, fit_logistic, kind_not_shown, no_amount, planned_not_done,
+from letterqa.checks import (Evidence, boilerplate_only, shares_no_word, fit_logistic, kind_not_shown, no_amount, planned_not_done,
                              states_amount, unstated)
 from letterqa.genre import is_boilerplate, page_fields
 from letterqa.query import looks_like_question, read_query, split_parts, topic_of
@@ -128,6 +128,13 @@ def test_logistic_fit_separates_a_separable_feature():
     assert w[0] > 0 and (w[0] * 0.91 + w[1]) > 0 > (w[0] * 0.81 + w[1])
 
 
+def test_a_sentence_sharing_no_word_with_the_question_answers_nothing():
+    q = read_query("How do I bake bread at home?")
+    near = Evidence(("推动实施数字经济项目1万个以上。",), ("",), ("",), 0.78, 0.0)
+    assert shares_no_word(q, near).kind == "not_relevant"
+    assert shares_no_word(q, Evidence(("开通省际公交1条。",), ("",), ("",), 0.78, 0.08)) is None
+
+
 def test_the_rarest_words_are_the_same_under_every_hash_seed():
     from letterqa.answer import rarest
 
@@ -137,6 +144,7 @@ def test_the_rarest_words_are_the_same_under_every_hash_seed():
     assert rarest(tokens, idf) == ["省际公交", "哪条", "几辆"]
     assert rarest(tokens[::-1], idf) == ["几辆", "哪条", "省际公交"]
     assert rarest(["线路", "投入", "线路"], idf, n=3) == ["线路", "投入"]
+    assert rarest(["没有", "文号", "省里"], idf, n=2) == ["文号", "省里"]  # 没有: a piece of the stopword 有没有
 
 
 def test_a_cross_letter_question_names_every_letter_it_names():

@@ -17,7 +17,7 @@ import numpy as np
 from . import lexicon
 from .checks import Refusal, is_plan, states_amount
 from .genre import CONTACT, COPY_TO, YEAR, is_acknowledgement, is_boilerplate, item_level, item_number
-from .lexical import tokenize
+from .lexical import STOPWORDS, tokenize
 from .records import Answer, Chunk, Citation, Hit, Letter
 
 ANSWER_POOL = 5        # passages whose sentences may answer
@@ -79,7 +79,7 @@ def coverage(question_tokens: list[str], sentence_tokens: set[str], idf: dict[st
     An unseen character bigram gets none: most straddle a word boundary ("年的", "的目").
     """
     unseen = largest(idf)
-    weights = {t: idf.get(t, 0.0 if t.startswith("#") else unseen) for t in set(question_tokens)}
+    weights = {t: idf.get(t, 0.0 if t.startswith("#") else unseen) for t in dict.fromkeys(question_tokens)}
     total = sum(weights.values())
     if total <= 0:
         return 0.0
@@ -155,7 +155,7 @@ def choose(scored: list[Scored], several: bool = False) -> list[Scored]:
         close = s.score >= best.score - gap or any(_adjacent(s.sentence, p.sentence) for p in picked)
         # a page that holds the letter twice gives each sentence twice: once is enough
         repeated = any(s.sentence.text.strip() == p.sentence.text.strip() for p in picked)
-        if close and not repeated and not any(_overlaps(s.sentence, p.sentence) for p in picked):
+        if close and not repeated and not any(overlaps(s.sentence, p.sentence) for p in picked):
             picked.append(s)
     return _reading_order(picked)
 
@@ -172,7 +172,7 @@ def extend(picked: list[Scored], scored: list[Scored], keep) -> list[Scored]:
     """The picks plus every other sentence of the best pick's passage that `keep(best, s)` accepts."""
     best = max(picked, key=lambda s: s.score)
     extra = [s for s in scored if s.sentence.chunk.chunk_id == best.sentence.chunk.chunk_id and keep(best, s)
-             and not any(_overlaps(s.sentence, p.sentence) for p in picked)]
+             and not any(overlaps(s.sentence, p.sentence) for p in picked)]
     return _reading_order(picked + extra)
 
 
@@ -189,7 +189,7 @@ def list_items(stored, pivot: Scored, siblings: bool = True) -> list[Scored]:
                  for row in stored.rows_of(pivot.sentence.chunk.letter_id)
                  if stored.chunks[row].path[:1] not in _FRAME | {("结语",)}
                  for _, start, end in (stored.sentences[r] for r in stored.sentence_rows(row))]
-    at = next((i for i, s in enumerate(sentences) if _overlaps(s, pivot.sentence)), None)
+    at = next((i for i, s in enumerate(sentences) if overlaps(s, pivot.sentence)), None)
     if at is None:
         return []
     level = item_level(sentences[at].text)
@@ -239,7 +239,7 @@ def _step(sentences: list[Sentence], i: int, level: int, step: int) -> int | Non
 def merge_items(chosen: list[Scored], items: list[Scored]) -> list[Scored]:
     """A list answer: the sentence that introduces the list (when one was chosen), then its items."""
     intro = [s for s in chosen if not item_level(s.sentence.text) and _introduces(s.sentence.text)]
-    merged = intro[:1] + [s for s in items if not any(_overlaps(s.sentence, i.sentence) for i in intro[:1])]
+    merged = intro[:1] + [s for s in items if not any(overlaps(s.sentence, i.sentence) for i in intro[:1])]
     return sorted(merged, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 
 
@@ -256,7 +256,7 @@ def merge_parts(picks: list[list[Scored]]) -> list[Scored]:
     merged: list[Scored] = []
     for part in picks:
         best = max(part, key=lambda s: s.score, default=None)
-        if best is not None and not any(_overlaps(best.sentence, m.sentence) for m in merged):
+        if best is not None and not any(overlaps(best.sentence, m.sentence) for m in merged):
             merged.append(best)
     return sorted(merged, key=lambda s: (s.sentence.chunk.chunk_id, s.sentence.start))
 
@@ -274,7 +274,8 @@ def _adjacent(a: Sentence, b: Sentence) -> bool:
                      a.chunk.text[min(a.end, b.end):max(a.start, b.start)].strip() == "")
 
 
-def _overlaps(a: Sentence, b: Sentence) -> bool:
+def overlaps(a: Sentence, b: Sentence) -> bool:
+    """Two sentences sharing text of one passage."""
     return a.chunk.chunk_id == b.chunk.chunk_id and a.start < b.end and b.start < a.end
 
 
@@ -397,10 +398,14 @@ def largest(idf) -> float:
     return idf.max() if hasattr(idf, "max") else max(idf.values(), default=1.0)
 
 
+# Pieces of a stopword that jieba's search mode also yields (没有 from 有没有): no more content than it
+_STOPWORD_PIECES = frozenset(w[i:j] for w in STOPWORDS for i in range(len(w)) for j in range(i + 1, len(w) + 1))
+
+
 def rarest(tokens, idf, n: int = 3) -> list[str]:
-    """The question's `n` rarest words (no #markers). Ties, such as words no letter uses, keep the
+    """The question's `n` rarest words (no #markers, no piece of a stopword). Ties, such as words no letter uses, keep the
     question's word order: a set's order changes with the hash seed, and so would the answer."""
-    words = dict.fromkeys(t for t in tokens if not t.startswith("#"))
+    words = dict.fromkeys(t for t in tokens if not t.startswith("#") and t not in _STOPWORD_PIECES)
     unseen = largest(idf)
     return sorted(words, key=lambda t: -idf.get(t, unseen))[:n]
 

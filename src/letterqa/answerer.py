@@ -227,11 +227,19 @@ class Answerer:
                         self._rare_coverage(query, picked))
 
     def _rare_coverage(self, query, picked: list[ans.Scored]) -> float:
-        """Whether the chosen sentences hold the question's rarest words: what a near miss asks about and lacks."""
+        """Whether the chosen sentences hold the question's rarest words: what a near miss asks about and lacks.
+
+        A word counts as held where the sentence stands too: in its headings, or in the words that name
+        its letter (title, sender, recipient), which the question uses to say which letter it means.
+        """
         rare = ans.rarest(tokenize(query.text), self.idf)
         if not rare:
             return 1.0
-        held = set().union(*(set(tokenize(s.sentence.text)) for s in picked))
+        held = set()
+        for s in picked:
+            letter = self.stored.letters[s.sentence.chunk.letter_id]
+            held.update(tokenize(" ".join([s.sentence.text, *s.sentence.chunk.path, letter.title, letter.sender,
+                                           letter.recipient, letter.meta.get("标题", ""), letter.meta.get("名称", "")])))
         return sum(t in held for t in rare) / len(rare)
 
 

@@ -119,7 +119,14 @@ def kind_not_shown(query, ev: Evidence) -> Refusal | None:
     return None
 
 
-RULES = (unstated, no_amount, kind_not_shown, planned_not_done, boilerplate_only)
+def shares_no_word(query, ev: Evidence) -> Refusal | None:
+    """The best sentence holds none of the question's words (for English: in none of their Chinese
+    translations). Meaning alone is no evidence: an off-topic English question ("How do I bake bread?")
+    is as close to a letter's sentence by cosine as an answerable one."""
+    return Refusal("not_relevant") if ev.sentences and ev.coverage <= 0.0 else None
+
+
+RULES = (unstated, no_amount, kind_not_shown, planned_not_done, boilerplate_only, shares_no_word)
 
 
 # ---------------------------------------------------------------- the calibrated score

@@ -191,7 +191,7 @@ class Engine:
             hits = self.searcher.search(self._lexical(query, part), vec, n, mode, rows)
             chosen = self.answerer.content(query, part, vec, hits)
             if chosen and self.answerer.check(query, chosen) is None:
-                out += chosen
+                out += [c for c in chosen if not any(ans.overlaps(c.sentence, f.sentence) for f in [*fields, *out])]
         return out
 
     def _rows(self, letter_ids, pages: bool) -> np.ndarray | None:
