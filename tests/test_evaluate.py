@@ -112,8 +112,11 @@ def test_evidence_rows_need_every_quote_and_the_right_letter(tmp_path):
         # the same words in another letter's passage are not this row's evidence
         "问题foreign?": ([chunk("新认定6家。", 0, OTHER)] + NOISE[:1] + ["新认定6家。"], "x", True),
     }
-    verdicts = run_rows(tmp_path, rows, script).results[0].verdicts
-    assert [v.hit_rank for v in verdicts] == [5, None, 3]
+    result = run_rows(tmp_path, rows, script).results[0]
+    assert [v.hit_rank for v in result.verdicts] == [5, None, 3]
+    # the usual hit@1 counts "half": its top passage holds one of the two quotes
+    assert [v.any_rank for v in result.verdicts] == [2, 1, 3]
+    assert result.metrics["hit@1_any"] == pytest.approx(1 / 3) and result.metrics["hit@1"] == 0
 
 
 def test_keywords_accept_alternatives_ignore_marks_and_fail_on_refusal(tmp_path):

@@ -158,13 +158,14 @@ class Verdict:
     keyword_ok: bool | None         # None when the row has no keywords to check
     refused: bool
     citation_precision: float | None  # None when unanswerable or nothing was cited
+    any_rank: int | None = None     # rank of the first passage that holds one of the needed quotes
 
 
 def judge(row: TestRow, answer: Answer, mode: str) -> Verdict:
     """Compare one answer with what its row expects."""
     refused = not answer.answered
     return Verdict(row, mode, answer, hit_rank(row, answer), keyword_ok(row, answer, refused),
-                   refused, citation_precision(row, answer))
+                   refused, citation_precision(row, answer), any_rank(row, answer))
 
 
 def hit_rank(row: TestRow, answer: Answer) -> int | None:
@@ -173,6 +174,12 @@ def hit_rank(row: TestRow, answer: Answer) -> int | None:
         return None
     ranks = [_first_rank(quote, row, answer) for quote in row.needed]
     return None if None in ranks else max(ranks)
+
+
+def any_rank(row: TestRow, answer: Answer) -> int | None:
+    """The 1-based rank of the first passage that holds one of the needed quotes (the usual hit@k's rank)."""
+    ranks = [r for r in (_first_rank(quote, row, answer) for quote in row.needed) if r is not None]
+    return min(ranks, default=None)
 
 
 def _first_rank(quote: str, row: TestRow, answer: Answer) -> int | None:
@@ -258,6 +265,8 @@ def score_mode(verdicts) -> dict:
     # hit@1 over the questions one passage answers says how often the first passage is the right one.
     metrics["hit@1_one_passage"] = hit_at([v for v in answerable if len(set(v.row.needed)) == 1], 1)
     metrics["one_passage"] = sum(len(set(v.row.needed)) == 1 for v in answerable)
+    # the usual definition of hit@1: the first passage holds a needed quote, the other passages may come later
+    metrics["hit@1_any"] = mean(v.any_rank == 1 for v in answerable)
     metrics["mrr@10"] = mean(1 / v.hit_rank if v.hit_rank and v.hit_rank <= MRR_DEPTH else 0.0
                              for v in answerable)
     metrics["keyword_accuracy"] = mean(v.keyword_ok for v in answerable if v.keyword_ok is not None)

@@ -23,6 +23,7 @@ TABLE = (
     ("unanswerable", "unanswerable", "n"),
     ("hit@1", "hit@1", "%"),
     ("hit@1_one_passage", "hit@1, questions one passage answers", "%"),
+    ("hit@1_any", "hit@1, top passage holds a needed quote", "%"),
     ("hit@3", "hit@3", "%"),
     ("hit@5", "hit@5", "%"),
     ("mrr@10", "MRR@10", "f"),
@@ -38,7 +39,8 @@ DEFINITIONS = """\
 - **hit@n**: a passage holding the gold quote is among the top n retrieved (for questions that
   need two sections, every evidence quote is); over answerable questions. **MRR@10** averages 1/rank.
   A question two passages answer cannot be hit at 1, so hit@1 is also given over the questions one
-  passage answers.
+  passage answers, and as the share whose top passage holds one of the needed quotes (hit@1 as it is
+  usually defined, where any relevant passage at rank 1 counts).
 - **keyword accuracy**: the answer text states every expected fact (or an accepted alternative);
   a refused answerable question counts as wrong.
 - **citation precision**: the share of an answer's citations whose passage holds a gold quote,
