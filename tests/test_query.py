@@ -229,6 +229,15 @@ def test_english_words_find_the_chinese_words_a_letter_uses():
     assert 0.8 < cover < 1.0 and bilingual_coverage(found, "暂未拿出方案", idf) < 0.2
 
 
+def test_english_place_names_become_the_letters_words_for_them():
+    from letterqa.lexicon import places, translations
+
+    assert places("Which replies were issued by bodies in Henan Province?") == ["河南", "河南省"]
+    assert {"安岳县", "滕州市"} <= set(places("What did Anyue County and Tengzhou promise?"))
+    assert places("Which Province? Which County?") == []  # the kind of place names none
+    assert "河南" not in translations("bodies in Henan").get("henan", ())  # kept out of every question's words
+
+
 def test_a_which_letters_question_asks_all_letters_even_when_its_topic_recalls_one():
     catalog = Catalog(_letters())
     which = read_query("这批答复里有哪几份出自交通运输部门?", catalog)

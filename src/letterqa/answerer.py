@@ -15,7 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import answer as ans
+from . import answer as ans, lexicon
 from .checks import RULES, Calibration, Evidence, Refusal, features
 from .lexical import tokenize
 from .genre import (CONTACT, COPY_TO, DATE, DOC_NUMBER, HANDLER, ISO_DATE, PROPOSAL_NUMBER, PROPOSER, SALUTATION,
@@ -190,7 +190,9 @@ class Answerer:
 
     def fields_per_letter(self, query, qvec: np.ndarray, letter_ids, by_topic: bool = True) -> list[ans.Scored]:
         """Each letter's lines that state the asked fields ("哪些答复带有抄送行", "分别写给谁"), letter by letter."""
-        topic = tokenize(query.field_topic) if query.field_topic and by_topic else []
+        # an English question's topic is the places it names, in the letters' words ("bodies in Henan" → 河南)
+        topic_text = " ".join(lexicon.places(query.text)) if query.english else query.field_topic
+        topic = tokenize(topic_text) if topic_text and by_topic else []
         if not topic:  # every letter in scope answers: read them only until enough are listed
             return _first_letters(self.letter_fields(query, qvec, lid) for lid in letter_ids)
         # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it

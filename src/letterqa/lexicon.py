@@ -24,6 +24,12 @@ _ENTRY = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/$")
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}")
 _SKIP = ("cl:", "variant of", "old variant", "see ", "surname ", "abbr. for", "used in", "also written", "pr.")
 _WORD = re.compile(r"[a-z][a-z'-]*")
+# A place's definition: its name, then what kind of place it is ("Anyue county in Ziyang", "Tengzhou,
+# county-level city in Zaozhuang", "Sichuan province (Szechuan)")
+_PLACE = re.compile(r"([A-Z][a-z]+),? (?:province|county|county-level city|city|prefecture|district|"
+                    r"autonomous region|municipality)\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+\b")
+_PLACE_KINDS = frozenset("province county city prefecture district region municipality town township village".split())
 STOPWORDS = frozenset("""
 a an the of to in on for and or by with from at as into onto about over under between after before during
 is are was were be been being am do does did done has have had having will would shall should can could may
@@ -101,6 +107,36 @@ def _table() -> dict[str, tuple[str, ...]]:
                             secondary.setdefault(word, []).append(m.group(1))
     for word, chinese in secondary.items():
         table.setdefault(word, []).extend(chinese)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+def places(text: str) -> list[str]:
+    """The Chinese names of the places an English text names with a capital ("bodies in Henan" → 河南).
+
+    Kept apart from `translations`: a place's name in every English question would pull passages
+    towards any letter from that place, whatever is asked.
+    """
+    table, found = _places(), []
+    for name in _NAME.findall(text):
+        if name.lower() not in _PLACE_KINDS:  # "Province" names no place
+            found += table.get(name.lower(), ())
+    return list(dict.fromkeys(found))
+
+
+@functools.lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[str, ...]]:
+    """Place name → the Chinese words the dictionary defines as that place ("Henan province (Honan)…": 河南)."""
+    path, table = _dictionary_file(), {}
+    if path is None:
+        return {}
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = _ENTRY.match(line.strip())
+            if m and _CJK_WORD.fullmatch(m.group(1)):
+                for definition in m.group(2).split("/"):
+                    place = _PLACE.match(definition.strip())
+                    if place:
+                        table.setdefault(place.group(1).lower(), []).append(m.group(1))
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 
