@@ -175,8 +175,11 @@ class Answerer:
             chosen = ans.extend(chosen, scored, ans.same_sentence)  # the items of a list cut at ；
         return chosen
 
-    def per_letter(self, query, qvec: np.ndarray, hits: list[Hit]) -> list[ans.Scored]:
-        """The best sentence of each letter among the hits, if it holds enough of the topic's wording."""
+    def per_letter(self, query, qvec: np.ndarray, hits: list[Hit], named: bool = False) -> list[ans.Scored]:
+        """The best sentence of each letter among the hits, if it holds enough of the topic's wording.
+
+        Letters the question names ("比较兴庆区住建局…与平原代表答复…") each answer, however they word it.
+        """
         by_letter: dict[str, list[Hit]] = {}
         for hit in hits:
             by_letter.setdefault(hit.chunk.letter_id, []).append(hit)
@@ -185,7 +188,7 @@ class Answerer:
             found = self.content(query, query.topic or query.text, qvec, group)
             if found:
                 best.append(max(found, key=lambda s: s.score))
-        best = [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
+        best = best if named else [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
 
     def fields_per_letter(self, query, qvec: np.ndarray, letter_ids, by_topic: bool = True) -> list[ans.Scored]:

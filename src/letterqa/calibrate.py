@@ -9,6 +9,7 @@ is stored per model fingerprint.
 from __future__ import annotations
 
 import logging
+import statistics
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -50,8 +51,6 @@ def collect(engine, rows) -> list[Decision]:
 
 def fit(decisions: list[Decision]) -> Calibration:
     """The model from the decisions that reach it: the English shift first, then weights and threshold."""
-    import statistics
-
     used = [d for d in decisions if d.x is not None and not d.refused_before]
     zh = [d for d in used if d.answerable and not d.english]
     en = [d for d in used if d.answerable and d.english]
@@ -71,15 +70,17 @@ def fit(decisions: list[Decision]) -> Calibration:
 
 
 def cross_validate(decisions: list[Decision]) -> dict:
-    """Leave one letter out: fit on the rest, decide that letter's rows. Refusal figures over all rows."""
-    refused = []
+    """Leave one letter out: fit on the rest, decide that letter's rows. Refusal figures over all rows,
+    and each fold's threshold (`thresholds`)."""
+    refused, thresholds = [], []
     for group in sorted({d.group for d in decisions}):
         cal = fit([d for d in decisions if d.group != group])
+        thresholds.append(cal.threshold)
         for d in decisions:
             if d.group == group:
                 r = d.refused_before or (d.x is not None and not cal.answerable(list(d.x), d.english))
                 refused.append((d, r))
-    return _rates(refused)
+    return {**_rates(refused), "thresholds": thresholds}
 
 
 def in_sample(decisions: list[Decision], cal: Calibration) -> dict:
@@ -103,7 +104,7 @@ def distribution(decisions: list[Decision], cal: Calibration) -> str:
         a = sum(1 for d in used if d.answerable and lo <= cal.probability(list(d.x), d.english) < hi)
         u = sum(1 for d in used if not d.answerable and lo <= cal.probability(list(d.x), d.english) < hi)
         lines.append(f"{lo:.1f}-{min(hi, 1.0):.1f}        {'#' * a:<12}{a:>3}  {'#' * u:<12}{u:>3}")
-    lines.append(f"threshold {cal.threshold:.3f}")
+    lines.append(f"threshold {cal.threshold:.3f} (the median of the held-out folds' thresholds)")
     return "\n".join(lines)
 
 
@@ -117,11 +118,15 @@ def main_calibrate(settings, path, out: Path | None = None, embedder=None) -> st
         log.warning("%s: %s", path, problem)
     engine = Engine.open(settings, embedder=embedder)
     decisions = collect(engine, rows)
-    cal = replace(fit(decisions), fingerprint=engine.embedder.fingerprint, source=Path(path).name)
+    cv = cross_validate(decisions)
+    # The threshold is the median of the held-out folds' thresholds: one fit's threshold sits on one
+    # answerable row's probability and moves with it; the folds' median moves less.
+    cal = replace(fit(decisions), threshold=statistics.median(cv["thresholds"]),
+                  fingerprint=engine.embedder.fingerprint, source=Path(path).name)
     weights = cal.weights
     target = out or Path(settings.index) / CALIBRATION_FILE
     save_calibration(cal, target)
-    cv, fitted = cross_validate(decisions), in_sample(decisions, cal)
+    fitted = in_sample(decisions, cal)
     weights_text = ", ".join(f"{n}={w:+.2f}" for n, w in zip(FEATURES, weights))
     return "\n".join([
         f"{len(rows)} rows, {sum(d.x is not None and not d.refused_before for d in decisions)} reach the model; "

@@ -146,7 +146,7 @@ class Engine:
                     scope = list(dict.fromkeys(h.chunk.letter_id for h in wide()))
                 picked = answerer.fields_per_letter(query, qvecs[0], scope, by_topic=rt.how != "named")
                 return picked, hits, fields_answer_check(picked, query.fields), []
-            picked = answerer.per_letter(query, qvecs[0], wide())
+            picked = answerer.per_letter(query, qvecs[0], wide(), named=rt.how == "named")
             return picked, hits, answerer.check(query, picked), []
         letter_id = rt.letter_ids[0] if one_letter else self._unnamed_letter(hits)
         if query.fields:
