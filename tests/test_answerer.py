@@ -141,3 +141,21 @@ def test_a_contact_line_in_the_body_does_not_answer_a_content_question(tmp_path,
     chosen = engine.answerer.content(query, question, qvec, engine.searcher.search(question, qvec, 5))
     best = max(chosen, key=lambda s: s.score).sentence.text
     assert "规划局" in best and "68118611" not in best
+
+
+def test_which_letters_name_a_contact_person_lists_only_those_and_each_line_once(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    signed = "某县交通运输局\n2021年6月9日\n(联系人:安某; 联系电话:028-23168600)\n"
+    (corpus / "bus.txt").write_text("龚某委员:\n您提出的关于发展农村客运的提案收悉。现答复如下:\n已开通省际公交1条。\n"
+                                    + signed + signed, encoding="utf-8")  # the page repeats its sign-off
+    (corpus / "port.txt").write_text(LETTERS["port.txt"], encoding="utf-8")  # a unit and a phone, no person
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    which = engine.ask("哪几份答复写明了联系人?请列出单位和联系人姓名。")
+    assert which.answered and "安某" in which.text and "010-12345678" not in which.text
+    assert which.text.count("安某") == 1
+    # asked of a letter that names no person, its contact line is still the nearest answer
+    one = engine.ask("某部关于支持某港建设的答复,联系人是谁?")
+    assert one.answered and "010-12345678" in one.text

@@ -38,6 +38,8 @@ _CATEGORY = re.compile(r"(办复|答复|办理)类别|[A-C]类")
 _KIND = re.compile(r"建议|提案|议案")
 # The letter's own labels for who proposed it: a proposal table's cell, or a page field.
 PROPOSER_LABEL = re.compile(r"(提建议代表|提案人|建议人|提出人|领衔(代表|委员|人)|代表姓名|委员姓名)[^:：]{0,6}[:：]")
+CONTACT_PERSON = re.compile(r"联\s*系\s*人")  # "联系人" asks for a person; a page may space the label (联 系 人)
+_CONTACT_OTHER = re.compile(r"电话|号码|联系单位|联系方式")  # …unless the question asks for the number or unit as well
 LABELLED = re.compile(r"([\u4e00-\u9fff][\u4e00-\u9fff ]{1,9})[:：]\s*\S")  # `承办单位:东洲区人民政府`
 _PHONE = re.compile(r"\d{3,4}-\d{6,8}|1\d{10}")
 
@@ -122,6 +124,13 @@ class Answerer:
                     [(s, v) for s, v in found if _is_salutation(s.text)] or found
             if field == "recipient":  # the salutation names them; a title line only mentions 代表
                 found = [(s, v) for s, v in found if _is_salutation(s.text)] or found
+            if field == "contact" and CONTACT_PERSON.search(query.text) and not _CONTACT_OTHER.search(query.text):
+                # 联系人 asks for a person: a line with only a unit or a phone number names none. Asked of
+                # one letter it is still the nearest thing; asked which letters name one, the letter does not.
+                person = [(s, v) for s, v in found if CONTACT_PERSON.search(s.text)]
+                found = person or ([] if query.which_letters else found)
+                if not found:
+                    continue
             zones = _ZONES.get(field, ())
             rank = {z: i for i, z in enumerate(zones)}
             best_zone = min(rank.get(s.chunk.path[:1], len(zones)) for s, _ in found)
@@ -291,7 +300,9 @@ def _value_below(best: ans.Scored, scored: list[ans.Scored]) -> list[ans.Scored]
 
 
 def _same(a: ans.Scored, b: ans.Scored) -> bool:
-    return a.sentence.chunk.chunk_id == b.sentence.chunk.chunk_id and a.sentence.start == b.sentence.start
+    """One line, or the same words again (a page that holds the letter twice repeats its sign-off)."""
+    return (a.sentence.chunk.chunk_id == b.sentence.chunk.chunk_id and a.sentence.start == b.sentence.start) or \
+        (a.sentence.chunk.letter_id == b.sentence.chunk.letter_id and a.sentence.text.strip() == b.sentence.text.strip())
 
 
 def fields_answer_check(picked: list[ans.Scored], fields=()) -> Refusal | None:
