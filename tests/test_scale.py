@@ -43,6 +43,27 @@ def test_bm25_scores_equal_bm25s_over_the_same_tokens(stored):
         assert np.allclose(want, np.zeros(len(want)) if got is None else got, rtol=1e-5, atol=1e-6)
 
 
+def test_bm25_scores_over_segments_are_the_token_by_token_sums_to_the_bit(stored):
+    """Scores are summed in one pass (bincount); they must equal adding each token's postings in turn."""
+    tokens = [list(t) for t in stored.tokens]
+    half = len(tokens) // 2
+    index = lexical.LexicalIndex([lexical.Postings.from_tokens(tokens[:half]),
+                                  lexical.Postings.from_tokens(tokens[half:])], [0, half])
+    question = "制造业创新中心 制造业 专项资金支持技术改造?"
+    got = index.scores(question)
+    want = np.zeros(len(tokens))
+    q = [t for t in lexical.tokenize(question) if t in index.idf]
+    assert len(q) > len(set(q))  # a repeated word counts twice
+    for t in q:
+        for p, norms, offset in zip(index.segments, index._norms, index.offsets):
+            col = p.vocab.get(t)
+            if col is not None:
+                a, b = p.indptr[col], p.indptr[col + 1]
+                tf = p.tf[a:b].astype(np.float64)
+                want[offset + p.rows[a:b]] += index.idf[t] * tf / (tf + norms[p.rows[a:b]])
+    assert np.array_equal(got, want) and np.count_nonzero(got) > 0
+
+
 def test_idf_is_read_from_the_postings_and_equals_the_table_built_by_hand(stored):
     idf = Searcher(stored).idf
     table = idf_table(list(stored.tokens))
