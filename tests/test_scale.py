@@ -23,7 +23,7 @@ def stored(first_settings):
 
 def test_the_build_saves_bm25_and_loading_maps_it_without_indexing(stored, monkeypatch):
     assert (stored.folder / "lexical" / "vocab.json").is_file() and (stored.folder / "tokens.jsonl").is_file()
-    assert isinstance(stored.vectors, np.memmap) and isinstance(stored.sentence_vectors, np.memmap)
+    assert isinstance(stored.vectors.base, np.memmap) and isinstance(stored.sentence_vectors.base, np.memmap)
     monkeypatch.setattr(lexical.Postings, "from_tokens", lambda *a: pytest.fail("BM25 was rebuilt"))
     searcher = Searcher(stored)
     hits = searcher.search("制造业创新中心", None, 3, mode="lexical")
