@@ -104,7 +104,8 @@ class Postings:
         """Saved postings, memory-mapped: a question reads only the columns of its own tokens."""
         folder = Path(folder)
         words = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-        arrays = [np.load(folder / name, mmap_mode="r") for name in POSTINGS_FILES]
+        # plain views of the mapped arrays: slicing a np.memmap runs Python code and makes a memmap
+        arrays = [np.load(folder / name, mmap_mode="r").view(np.ndarray) for name in POSTINGS_FILES]
         if len(arrays[0]) != len(words) + 1 or len(arrays[1]) != len(arrays[2]):
             raise ValueError(f"{folder.name}: BM25 postings do not match their vocabulary")
         return cls({t: i for i, t in enumerate(words)}, *arrays)
@@ -153,17 +154,32 @@ class LexicalIndex:
         if self._norms is None:  # each row's length term, once per loaded index
             self._norms = [K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
                            for p in self.segments]
-        out = np.zeros(self.size, dtype=np.float64)
-        for t in q:  # a repeated query word counts again, as it did in bm25s
-            weight = idf[t]
-            for p, norms, offset in zip(self.segments, self._norms, self.offsets):
-                col = p.vocab.get(t)
-                if col is None:
-                    continue
-                a, b = int(p.indptr[col]), int(p.indptr[col + 1])
-                rows, tf = np.asarray(p.rows[a:b]), np.asarray(p.tf[a:b], dtype=np.float64)
-                out[offset + rows] += weight * tf / (tf + norms[rows])
-        return out
+        spans = self._spans(q)
+        total = sum(b - a for _, _, a, b in spans)
+        # Every posting's row and score, written in place into two arrays (no array per token to
+        # join afterwards), then summed per row in one pass.
+        rows_all, scores_all = np.empty(total, dtype=np.intp), np.empty(total, dtype=np.float64)
+        spare = np.empty(max((b - a for _, _, a, b in spans), default=0), dtype=np.float64)
+        at = 0
+        for weight, i, a, b in spans:
+            p, m = self.segments[i], b - a
+            rows, tf, denominator = p.rows[a:b], scores_all[at : at + m], spare[:m]
+            tf[:] = p.tf[a:b]
+            np.take(self._norms[i], rows, out=denominator)
+            np.add(tf, denominator, out=denominator)
+            np.multiply(tf, weight, out=tf)  # weight · tf / (tf + norm), the same floating-point steps as written
+            np.divide(tf, denominator, out=tf)
+            np.add(rows, self.offsets[i], out=rows_all[at : at + m])
+            at += m
+        # bincount adds in the order listed: the same sums, to the bit, as adding token by token
+        return np.bincount(rows_all, weights=scores_all, minlength=self.size)
+
+    def _spans(self, tokens: list[str]) -> list[tuple[float, int, int, int]]:
+        """(idf, segment, first posting, end) of each token in each segment that holds it; a repeated
+        query word is listed again and so counts again, as it did in bm25s."""
+        idf = self.idf
+        return [(idf[t], i, int(p.indptr[col]), int(p.indptr[col + 1]))
+                for t in tokens for i, p in enumerate(self.segments) if (col := p.vocab.get(t)) is not None]
 
     def search(self, query: str, n: int, rows: np.ndarray | None = None) -> list[tuple[int, float]]:
         """The top n (row, bm25 score) pairs with a positive score, best first; only `rows` if given."""

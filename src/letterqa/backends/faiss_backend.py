@@ -17,7 +17,10 @@ class FaissBackend:
 
     def __init__(self, stored):
         faiss = faiss_module()
-        # One question at a time is searched: threads only fight the model's on a few cores.
+        # One thread, for the model too: faiss and torch share one OpenMP runtime, so this sets torch's.
+        # With two threads the query encode took 19 ms on an idle 2-core machine but 850-950 ms while
+        # other processes held a core (each op waits for a descheduled thread); with one, 27-29 ms
+        # (measured). A search of one query runs on one thread either way.
         faiss.omp_set_num_threads(1)
         self.stored = stored
         self._parts = [(seg.first, seg.first_sentence, seg.dense["vectors"], seg.dense["sentence_vectors"])
