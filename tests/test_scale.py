@@ -44,24 +44,28 @@ def test_bm25_scores_equal_bm25s_over_the_same_tokens(stored):
 
 
 def test_bm25_scores_over_segments_are_the_token_by_token_sums_to_the_bit(stored):
-    """Scores are summed in one pass (bincount); they must equal adding each token's postings in turn."""
+    """Scores are summed in one pass (bincount) from each posting's precomputed tf/(tf+norm); they must
+    equal adding each token's postings in turn, and BM25 as written to rounding."""
     tokens = [list(t) for t in stored.tokens]
     half = len(tokens) // 2
     index = lexical.LexicalIndex([lexical.Postings.from_tokens(tokens[:half]),
                                   lexical.Postings.from_tokens(tokens[half:])], [0, half])
     question = "制造业创新中心 制造业 专项资金支持技术改造?"
     got = index.scores(question)
-    want = np.zeros(len(tokens))
+    want, textbook = np.zeros(len(tokens)), np.zeros(len(tokens))
     q = [t for t in lexical.tokenize(question) if t in index.idf]
     assert len(q) > len(set(q))  # a repeated word counts twice
     for t in q:
-        for p, norms, offset in zip(index.segments, index._norms, index.offsets):
+        for p, offset in zip(index.segments, index.offsets):
             col = p.vocab.get(t)
             if col is not None:
                 a, b = p.indptr[col], p.indptr[col + 1]
-                tf = p.tf[a:b].astype(np.float64)
-                want[offset + p.rows[a:b]] += index.idf[t] * tf / (tf + norms[p.rows[a:b]])
+                tf, rows = p.tf[a:b].astype(np.float64), p.rows[a:b]
+                norms = lexical.K1 * (1 - lexical.B + lexical.B * p.lengths[rows].astype(np.float64) / index.avgdl)
+                want[offset + rows] += tf / (tf + norms) * index.idf[t]  # each posting's share, precomputed
+                textbook[offset + rows] += index.idf[t] * tf / (tf + norms)
     assert np.array_equal(got, want) and np.count_nonzero(got) > 0
+    assert np.allclose(got, textbook, rtol=1e-12, atol=0)
 
 
 def test_idf_is_read_from_the_postings_and_equals_the_table_built_by_hand(stored):

@@ -129,7 +129,7 @@ class LexicalIndex:
         total = sum(float(np.sum(p.lengths, dtype=np.int64)) for p in self.segments)
         self.avgdl = total / self.size if self.size else 1.0
         self._idf: Idf | None = None
-        self._norms: list[np.ndarray] | None = None
+        self._units: list[np.ndarray] | None = None
 
     @classmethod
     def from_tokens(cls, tokens) -> "LexicalIndex":
@@ -151,28 +151,27 @@ class LexicalIndex:
         q = [t for t in tokenize(query) if t in idf]
         if not q:
             return None
-        if self._norms is None:  # each row's length term, once per loaded index
-            self._norms = [K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
-                           for p in self.segments]
+        if self._units is None:  # each posting's tf / (tf + length term), once per loaded index
+            self._units = [self._unit_scores(p) for p in self.segments]
         spans = self._spans(q)
         total = sum(b - a for _, _, a, b in spans)
         # Every posting's row and score, written in place into two arrays (no array per token to
         # join afterwards), then summed per row in one pass.
         rows_all, scores_all = np.empty(total, dtype=np.intp), np.empty(total, dtype=np.float64)
-        spare = np.empty(max((b - a for _, _, a, b in spans), default=0), dtype=np.float64)
         at = 0
         for weight, i, a, b in spans:
-            p, m = self.segments[i], b - a
-            rows, tf, denominator = p.rows[a:b], scores_all[at : at + m], spare[:m]
-            tf[:] = p.tf[a:b]
-            np.take(self._norms[i], rows, out=denominator)
-            np.add(tf, denominator, out=denominator)
-            np.multiply(tf, weight, out=tf)  # weight · tf / (tf + norm), the same floating-point steps as written
-            np.divide(tf, denominator, out=tf)
-            np.add(rows, self.offsets[i], out=rows_all[at : at + m])
+            m = b - a
+            np.multiply(self._units[i][a:b], weight, out=scores_all[at : at + m])
+            np.add(self.segments[i].rows[a:b], self.offsets[i], out=rows_all[at : at + m])
             at += m
         # bincount adds in the order listed: the same sums, to the bit, as adding token by token
         return np.bincount(rows_all, weights=scores_all, minlength=self.size)
+
+    def _unit_scores(self, p) -> np.ndarray:
+        """tf / (tf + k1·(1 − b + b·length/avgdl)) of each posting: its BM25 score before the idf (lucene's form, as bm25s)."""
+        norms = K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
+        tf = np.asarray(p.tf, dtype=np.float64)
+        return tf / (tf + norms[np.asarray(p.rows)])
 
     def _spans(self, tokens: list[str]) -> list[tuple[float, int, int, int]]:
         """(idf, segment, first posting, end) of each token in each segment that holds it; a repeated

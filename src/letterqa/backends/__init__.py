@@ -20,6 +20,8 @@ KINDS = ("faiss", "milvus")
 
 class IndexBackend(Protocol):
     idf: Mapping
+    # True when lexical() may run on another thread while dense_candidates() runs (each on its own core)
+    concurrent: bool
 
     def dense_candidates(self, qvec: np.ndarray, n: int, rows: np.ndarray | None) -> np.ndarray:
         """Chunk rows near the query: the top n by chunk vector and the chunks of the top 2n sentences."""

@@ -15,6 +15,10 @@ class FaissBackend:
     """Opens what the build wrote (memory-mapped), every segment of it; an index written before
     BM25 postings were saved has its tokens counted once."""
 
+    # faiss and numpy release the GIL while they work: BM25 on a second core beside the IVF searches
+    # (the model, which uses one core, is done by then)
+    concurrent = True
+
     def __init__(self, stored):
         faiss = faiss_module()
         # One thread, for the model too: faiss and torch share one OpenMP runtime, so this sets torch's.

@@ -36,6 +36,8 @@ ANALYZER = {"tokenizer": "jieba"}
 class MilvusBackend:
     """Candidates from Milvus collections; the local build folder still holds texts and vectors for scoring."""
 
+    concurrent = False  # one client, one request at a time
+
     def __init__(self, stored, uri: str, prefix: str | None = None):
         from .faiss_backend import open_lexical
 
