@@ -346,6 +346,17 @@ def test_a_running_engine_answers_from_the_new_index_on_its_next_question(tmp_pa
     assert answer.citations[0].letter.source == MD.name
 
 
+def test_an_unchanged_pointer_is_not_read_again_on_each_question(first_settings, embedder, monkeypatch):
+    from letterqa import store
+
+    engine = Engine.open(first_settings, embedder=embedder)
+    engine.ask("全省实施了多少个500万元以上的技改项目?")  # reads CURRENT once, if it had not yet
+    reads = []
+    monkeypatch.setattr(store, "live_build", lambda index: reads.append(index))
+    engine.ask("首批认定了几个省级先进制造业集群?")
+    assert reads == []  # a swap replaces CURRENT (a new file): its stat alone says nothing changed
+
+
 def test_which_letters_question_cites_each_letter_that_says_it(five_engine):
     answer = five_engine.ask("哪些答复提到了乡村?")
     cited = {c.letter.letter_id for c in answer.citations}

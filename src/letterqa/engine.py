@@ -7,9 +7,11 @@ and the answer policy lives in the Answerer (answerer.py) and its checks (checks
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -41,6 +43,7 @@ class Engine:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.RLock()
+        self._pointer: tuple | None = None  # CURRENT's (inode, mtime, size) when last read: no reread per question
         self.catalog: Catalog | None = None
         self._use(stored)
 
@@ -68,12 +71,16 @@ class Engine:
 
     def refresh(self) -> bool:
         """Reload when `letterqa build` or an upload swapped in a new index. True if it did."""
+        pointer = _stat(Path(self.settings.index) / store.POINTER)
+        if pointer is not None and pointer == self._pointer:  # CURRENT is replaced, never edited in place
+            return False
         try:
             live = store.live_build(self.settings.index)
         except LetterQAError as exc:  # a damaged CURRENT: keep answering from the index already loaded
             log.warning("kept the loaded index: %s", exc)
             return False
         if live is None or live == self.stored.folder:
+            self._pointer = pointer
             return False
         with self._lock:
             if live != self.stored.folder:
@@ -84,6 +91,7 @@ class Engine:
                     log.warning("kept the loaded index: %s", exc)
                     return False
                 self._use(stored)
+                self._pointer = pointer
                 log.info("loaded the new index %s", live.name)
         return True
 
@@ -308,3 +316,11 @@ def _scope_name(stored, letter_ids) -> str:
 def _check(stored: store.StoredIndex, settings: Settings, fingerprint: str | None) -> None:
     store.check_compatible(stored.manifest, settings.index, model=settings.model, fingerprint=fingerprint,
                            chunker_version=CHUNKER_VERSION, max_chunk_chars=settings.max_chunk_chars)
+
+
+def _stat(path: Path) -> tuple | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
