@@ -129,7 +129,10 @@ class LexicalIndex:
         total = sum(float(np.sum(p.lengths, dtype=np.int64)) for p in self.segments)
         self.avgdl = total / self.size if self.size else 1.0
         self._idf: Idf | None = None
-        self._units: list[np.ndarray] | None = None
+        # per segment: each row's length term, and each token column's tf / (tf + length term), computed
+        # the first time a question uses the column (a reload after an add then costs nothing up front)
+        self._norms: list[np.ndarray] | None = None
+        self._units: list[dict[int, np.ndarray]] = [{} for _ in self.segments]
 
     @classmethod
     def from_tokens(cls, tokens) -> "LexicalIndex":
@@ -151,8 +154,9 @@ class LexicalIndex:
         q = [t for t in tokenize(query) if t in idf]
         if not q:
             return None
-        if self._units is None:  # each posting's tf / (tf + length term), once per loaded index
-            self._units = [self._unit_scores(p) for p in self.segments]
+        if self._norms is None:
+            self._norms = [K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
+                           for p in self.segments]
         spans = self._spans(q)
         total = sum(b - a for _, _, a, b in spans)
         # Every posting's row and score, written in place into two arrays (no array per token to
@@ -161,17 +165,21 @@ class LexicalIndex:
         at = 0
         for weight, i, a, b in spans:
             m = b - a
-            np.multiply(self._units[i][a:b], weight, out=scores_all[at : at + m])
+            np.multiply(self._unit(i, a, b), weight, out=scores_all[at : at + m])
             np.add(self.segments[i].rows[a:b], self.offsets[i], out=rows_all[at : at + m])
             at += m
         # bincount adds in the order listed: the same sums, to the bit, as adding token by token
         return np.bincount(rows_all, weights=scores_all, minlength=self.size)
 
-    def _unit_scores(self, p) -> np.ndarray:
-        """tf / (tf + k1·(1 − b + b·length/avgdl)) of each posting: its BM25 score before the idf (lucene's form, as bm25s)."""
-        norms = K1 * (1 - B + B * np.asarray(p.lengths, dtype=np.float64) / self.avgdl)
-        tf = np.asarray(p.tf, dtype=np.float64)
-        return tf / (tf + norms[np.asarray(p.rows)])
+    def _unit(self, i: int, a: int, b: int) -> np.ndarray:
+        """tf / (tf + k1·(1 − b + b·length/avgdl)) of the postings a:b of segment i (one token's column):
+        their BM25 scores before the idf (lucene's form, as bm25s)."""
+        units = self._units[i].get(a)
+        if units is None:
+            p = self.segments[i]
+            tf = np.asarray(p.tf[a:b], dtype=np.float64)
+            units = self._units[i][a] = tf / (tf + self._norms[i][p.rows[a:b]])
+        return units
 
     def _spans(self, tokens: list[str]) -> list[tuple[float, int, int, int]]:
         """(idf, segment, first posting, end) of each token in each segment that holds it; a repeated
