@@ -159,3 +159,18 @@ def test_which_letters_name_a_contact_person_lists_only_those_and_each_line_once
     # asked of a letter that names no person, its contact line is still the nearest answer
     one = engine.ask("某部关于支持某港建设的答复,联系人是谁?")
     assert one.answered and "010-12345678" in one.text
+
+
+def test_what_the_proposal_asked_is_read_from_the_opening_that_restates_it(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(
+        "刘某、许某代表:\n您提出的关于整合上级资金对甲村、乙村、丙村三村进行美丽乡村打造建议收悉,现答复如下:\n"
+        "近年来,我县高度重视美丽乡村建设,打造省级美丽乡村示范村11个。今年安排专项资金275万元,用于丁村、甲村开展示范村创建。\n"
+        "某县农业农村局\n2021年5月26日\n", encoding="utf-8")
+    settings = Settings(corpus=corpus, index=tmp_path / "index")
+    build_index(settings, embedder=embedder)
+    engine = Engine.open(settings, embedder=embedder)
+    for question in ("代表建议对哪三个村进行美丽乡村打造?", "Which three villages did the deputies ask to make beautiful villages?"):
+        answer = engine.ask(question)
+        assert answer.answered and "甲村、乙村、丙村" in answer.text, question

@@ -126,12 +126,13 @@ def score_sentences(query, asked: str, qvec: np.ndarray, sentences: list[Sentenc
             bonus -= 0.05
         if query.must_show:  # 几月份 wants a month, 哪所大学 a university: a sentence that shows it comes first
             bonus += 0.04 if all(p.search(text) for p in query.must_show) else -0.05
-        frame = sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text))
+        restates = query.about_proposal and is_acknowledgement(text)  # 您提出的关于…的建议收悉: what was proposed
+        frame = sent.chunk.path[:1] in _FRAME and (len(text) < 30 or not _FULL_STOP.search(text)) and not restates
         if bonus_of is None and (frame or _SIGNOFF_LINE.match(text.strip())):
             bonus -= 0.1  # a salutation, title, signer or contact line says nothing about content, wherever it stands
         if years:
             bonus += 0.02 * len(years & set(YEAR.findall(text)))
-        if bonus_of is None and is_boilerplate(text) and not (query.about_proposal and is_acknowledgement(text)):
+        if bonus_of is None and is_boilerplate(text) and not restates:
             bonus -= 0.5  # 感谢…支持 answers no question about content; 您提出的…建议收悉 may tell what was proposed
         extra = bonus_of(sent) if bonus_of is not None else 0.0
         if not extra and (len(text) < 12 or _is_heading(sent)):  # headings and fragments say little alone
