@@ -262,9 +262,10 @@ DEVSET = ROOT.parent / "shared" / "devset"
 DEVSET_TARGETS = {
     "hybrid": {
         "hit@1": (">=", 0.65),
+        "hit@1_any": (">=", 0.80),
         "hit@5": (">=", 0.88),
-        "keyword_accuracy": (">=", 0.85),
-        "refusal_rate": (">=", 0.72),
+        "keyword_accuracy": (">=", 0.86),
+        "refusal_rate": (">=", 0.75),
         "false_refusal_rate": ("<=", 0.09),
         "answer_chars_median": ("<=", 100),
     },
