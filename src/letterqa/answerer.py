@@ -234,8 +234,7 @@ class Answerer:
     def evidence(self, query, picked: list[ans.Scored]) -> Evidence:
         best = max(picked, key=lambda s: s.score)
         letters = {s.sentence.chunk.letter_id for s in picked}
-        frames = tuple(" ".join([x.title, x.date, x.meta.get("标题", ""), x.meta.get("名称", "")])
-                       for x in (self.stored.letters[lid] for lid in letters))
+        frames = tuple(" ".join([*_titles(x), x.date]) for x in (self.stored.letters[lid] for lid in letters))
         return Evidence(tuple(s.sentence.text for s in picked), tuple(s.sentence.chunk.section for s in picked),
                         tuple(self.stored.letters[lid].text for lid in letters), best.dense, best.coverage, frames,
                         self._rare_coverage(query, picked))
@@ -252,9 +251,14 @@ class Answerer:
         held = set()
         for s in picked:
             letter = self.stored.letters[s.sentence.chunk.letter_id]
-            held.update(tokenize(" ".join([s.sentence.text, *s.sentence.chunk.path, letter.title, letter.sender,
-                                           letter.recipient, letter.meta.get("标题", ""), letter.meta.get("名称", "")])))
+            held.update(tokenize(" ".join([s.sentence.text, *s.sentence.chunk.path, *_titles(letter), letter.sender,
+                                           letter.recipient])))
         return sum(t in held for t in rare) / len(rare)
+
+
+def _titles(letter: Letter) -> list[str]:
+    """What the letter is called: the proposal's title, and the page's 标题 and 名称 lines."""
+    return [letter.title, letter.meta.get("标题", ""), letter.meta.get("名称", "")]
 
 
 def _first_letters(per_letter) -> list[ans.Scored]:

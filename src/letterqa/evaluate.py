@@ -164,22 +164,19 @@ class Verdict:
 def judge(row: TestRow, answer: Answer, mode: str) -> Verdict:
     """Compare one answer with what its row expects."""
     refused = not answer.answered
-    return Verdict(row, mode, answer, hit_rank(row, answer), keyword_ok(row, answer, refused),
-                   refused, citation_precision(row, answer), any_rank(row, answer))
+    ranks = [_first_rank(quote, row, answer) for quote in row.needed]  # none for an unanswerable row
+    return Verdict(row, mode, answer, hit_rank(ranks), keyword_ok(row, answer, refused),
+                   refused, citation_precision(row, answer), any_rank(ranks))
 
 
-def hit_rank(row: TestRow, answer: Answer) -> int | None:
-    """The 1-based rank by which every needed quote appeared in a retrieved passage."""
-    if not row.answerable:
-        return None
-    ranks = [_first_rank(quote, row, answer) for quote in row.needed]
-    return None if None in ranks else max(ranks)
+def hit_rank(ranks: list[int | None]) -> int | None:
+    """The 1-based rank by which every needed quote appeared in a retrieved passage (from each quote's rank)."""
+    return None if not ranks or None in ranks else max(ranks)
 
 
-def any_rank(row: TestRow, answer: Answer) -> int | None:
+def any_rank(ranks: list[int | None]) -> int | None:
     """The 1-based rank of the first passage that holds one of the needed quotes (the usual hit@k's rank)."""
-    ranks = [r for r in (_first_rank(quote, row, answer) for quote in row.needed) if r is not None]
-    return min(ranks, default=None)
+    return min((r for r in ranks if r is not None), default=None)
 
 
 def _first_rank(quote: str, row: TestRow, answer: Answer) -> int | None:
