@@ -20,6 +20,9 @@ LETTERS = {
                    "一是提升文化节。积极对接市文化和旅游局,丰富节庆活动内容。\n二是搞好文化展示。邀请专家学者深度挖掘地方文化。\n"
                    "三是完善相关配套。设置安全警示标识牌,选址设置公共卫生间。\n某县文化和旅游局\n2019年5月30日\n"
                    "此复函已经褚某副局长审签。\n",
+    "heritage.txt": "关于加强非遗保护传承的提案的答复\n王某委员:\n您提出的提案收悉,现答复如下:\n"
+                    "县委、县政府高度重视非物质文化遗产保护工作,花鼓灯已列入国家级非物质文化遗产代表性项目名录。\n"
+                    "下一步,我局将加大非遗传承人培养力度。\n某县文化广电和旅游局\n2021年7月9日\n",
     "table.txt": "某市人大代表建议承办表\n案 由 |\n关于将单位宿舍纳入老旧小区改造范围的建议 | |||\n提建议代表 单位姓名 |\n"
                  "北辛代表团 马某 | |||\n承办单位 |\n市机关事务管理局 |\n"
                  "马某代表:\n您提出的建议已收悉,现答复如下:\n今年我市将单位宿舍纳入改造计划,改造老旧小区35个。\n",
@@ -174,3 +177,11 @@ def test_what_the_proposal_asked_is_read_from_the_opening_that_restates_it(tmp_p
     for question in ("代表建议对哪三个村进行美丽乡村打造?", "Which three villages did the deputies ask to make beautiful villages?"):
         answer = engine.ask(question)
         assert answer.answered and "甲村、乙村、丙村" in answer.text, question
+
+
+def test_a_which_letters_question_lists_letters_on_either_alternative(two_letters):
+    # one letter is about 节庆活动, another about 非物质文化遗产保护: each is on the topic, though neither holds both
+    answer = two_letters.ask("哪些答复与民俗节庆活动或者非物质文化遗产保护传承有关?")
+    assert answer.answered
+    assert {c.letter.source for c in answer.citations} >= {"culture.txt", "heritage.txt"}
+    assert not {c.letter.source for c in answer.citations} & {"port.txt", "heat.txt"}

@@ -6,7 +6,7 @@ district government, a page with an information block.
 from letterqa.checks import (Evidence, boilerplate_only, shares_no_word, fit_logistic, kind_not_shown, no_amount, planned_not_done,
                              states_amount, unstated)
 from letterqa.genre import is_boilerplate, page_fields
-from letterqa.query import looks_like_question, read_query, split_parts, topic_of
+from letterqa.query import looks_like_question, read_query, split_parts, subject_of, topic_alternatives, topic_of
 from letterqa.records import Letter
 from letterqa.route import Catalog, route
 
@@ -120,6 +120,16 @@ def test_which_letters_topic():
     assert topic_of("哪些答复提到了专精特新?").strip() == "专精特新"
     assert read_query("哪些答复提到了专精特新?").cross and read_query("Which of these replies mention roads?").cross
     assert not read_query("未来产业要前瞻布局哪些前沿领域?").cross
+
+
+def test_which_letters_subject_is_the_which_clause_without_its_frame():
+    # "与…有关" frames the topic; a later clause says what to give of each letter, not which letters
+    asked = "哪些答复与传统文化或文化遗产保护有关?各自涉及什么对象?"
+    assert subject_of(asked) == "传统文化或文化遗产保护"
+    assert "对象" in topic_of(asked) and "有关" not in topic_of(asked)
+    assert subject_of("这批答复里有哪几份涉及老旧小区改造?各自给出的改造规模数字是多少?") == "老旧小区改造"
+    assert topic_alternatives("传统文化或文化遗产保护") == ["传统文化", "文化遗产保护"]
+    assert topic_alternatives("老旧小区改造") == ["老旧小区改造"]
 
 
 def test_logistic_fit_separates_a_separable_feature():

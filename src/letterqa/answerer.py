@@ -18,6 +18,7 @@ import numpy as np
 from . import answer as ans, lexicon
 from .checks import RULES, Calibration, Evidence, Refusal, features
 from .lexical import tokenize
+from .query import topic_alternatives
 from .genre import (CONTACT, COPY_TO, DATE, DOC_NUMBER, HANDLER, ISO_DATE, PROPOSAL_NUMBER, PROPOSER, SALUTATION,
                     is_boilerplate, item_level)
 from .records import Chunk, Hit, Letter
@@ -197,8 +198,19 @@ class Answerer:
             found = self.content(query, query.topic or query.text, qvec, group)
             if found:
                 best.append(max(found, key=lambda s: s.score))
-        best = best if named else [s for s in best if s.coverage >= CROSS_COVERAGE] or best[:1]
+        best = best if named else [s for s in best if self._on_subject(query, s)] or best[:1]
         return sorted(best, key=lambda s: -s.score)[: ans.MAX_LETTERS]
+
+    def _on_subject(self, query, s: ans.Scored) -> bool:
+        """Whether a letter's best sentence holds enough of what the question lists letters by: of its
+        wording, or of one of the alternatives its which clause offers ("传统文化或文化遗产保护")."""
+        if s.coverage >= CROSS_COVERAGE:
+            return True
+        if query.english or not query.subject:
+            return False
+        held = set(tokenize(s.sentence.text))
+        return any(ans.coverage(tokenize(alt), held, self.idf) >= CROSS_COVERAGE
+                   for alt in topic_alternatives(query.subject))
 
     def fields_per_letter(self, query, qvec: np.ndarray, letter_ids, by_topic: bool = True) -> list[ans.Scored]:
         """Each letter's lines that state the asked fields ("哪些答复带有抄送行", "分别写给谁"), letter by letter."""

@@ -56,6 +56,9 @@ WHICH_LETTERS = re.compile(r"(哪些|哪几份|哪几个|几份)(答复|复函|�
 CROSS = re.compile(r"(哪些|哪几份|哪几个|哪一份|哪份|几份)(答复|复函|回复|函|信|部门|单位|页面)|这批(答复|复函|回复)|哪一?份|"
                    r"分别|各自|比较|对比|相比|哪个多|哪个少|(which|what) (of these |of the )?(letters|replies|bodies|"
                    r"departments|agencies)|which of these|compare|each of", re.I)
+# "与X有关", "和X相关": the topic between the frame's two halves.
+_RELATED = re.compile(r"(?:与|和|跟|同)(.{2,30}?)(?:有关|相关|有联系)")
+_CLAUSE_SPLIT = re.compile(r"(?<=[?？。；;])")
 MENTION = re.compile(r"(都|有|还)?(提到|提及|涉及|谈到|说到|讲到|mention(ed|s)?|talk(ed)? about|refer(red)? to|"
                      r"address(es)?)(了|过)?", re.I)
 _CUE = re.compile(r"多少|几|什么|哪|谁|怎么|怎样|如何|是否|吗|呢|有无|为什么|为何|how|what|which|when|who|whom|where|why|"
@@ -138,6 +141,7 @@ class Query:
     done: bool = False                     # asks what was done, not planned
     plan: bool = False                     # asks what is planned
     topic: str = ""                        # what a which-letters question is about, without its frame
+    subject: str = ""                      # …in its which clause only: what each letter listed must hold
     field_topic: str = ""                  # …and without the fields it asks for (出自交通运输部门 → 交通运输)
     must_show: tuple = ()                  # patterns an answering sentence must match (a year for 哪一年…)
 
@@ -187,7 +191,7 @@ def read_query(text: str, catalog=None) -> Query:
         quoted=tuple(q.strip() for q in _QUOTED.findall(text)) if lang == "zh" else (),
         codes=tuple(c for c in _CODE.findall(text) if not _ORDINAL.match(c)) + tuple(_CLASS_CODE.findall(text)),
         done=bool(_ASKS_DONE.search(text)) and not _ASKS_PLAN.search(text),
-        plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "",
+        plan=bool(_ASKS_PLAN.search(text)), topic=topic_of(text) if cross else "", subject=subject_of(text) if cross else "",
         field_topic=field_topic_of(topic_of(text)) if cross and fields else "",
         must_show=tuple(shown for asks, shown in ASKED_KIND if asks.search(text)) if not fields else (),
     )
@@ -202,10 +206,26 @@ def split_parts(question: str) -> tuple[str, ...]:
 
 
 def topic_of(question: str) -> str:
-    """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新)."""
-    topic = MENTION.sub("", CROSS.sub("", question))
+    """What a which-letters question is about, without its frame ("哪些答复提到了专精特新?" → 专精特新;
+    "与X有关" → X). Later clauses stay: they say what to give of each letter."""
+    topic = _RELATED.sub(r" \1 ", question)
+    topic = MENTION.sub("", CROSS.sub("", topic))
     topic = re.sub(r"这批|里|中|有|都|哪些|哪几份|分别|各自|是|什么|多少|\?|？|。", " ", topic)
     return " ".join(topic.split()) or question
+
+
+def subject_of(question: str) -> str:
+    """What a letter must be about to be one of "which letters": the topic of the clause that asks which
+    ("哪些答复与传统文化或文化遗产保护有关?各自涉及什么对象?" → 传统文化或文化遗产保护)."""
+    clauses = [c for c in _CLAUSE_SPLIT.split(question) if c.strip()]
+    return topic_of(next((c for c in clauses if WHICH_LETTERS.search(c)), question))
+
+
+def topic_alternatives(topic: str) -> list[str]:
+    """The alternatives a topic offers ("传统文化或文化遗产保护" → 传统文化, 文化遗产保护): a letter on
+    either one is on the topic."""
+    parts = [p.strip() for p in re.split(r"或者|或是|或|以及|\bor\b", topic) if p.strip()]
+    return parts if len(parts) > 1 else [topic]
 
 
 def field_topic_of(topic: str) -> str:
