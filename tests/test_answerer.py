@@ -4,6 +4,8 @@ import pytest
 from letterqa.build import build_index
 from letterqa.config import Settings
 from letterqa.engine import Engine
+from letterqa import lexicon
+from letterqa.answerer import _placed
 from letterqa.query import read_query
 
 LETTERS = {
@@ -185,3 +187,16 @@ def test_a_which_letters_question_lists_letters_on_either_alternative(two_letter
     assert answer.answered
     assert {c.letter.source for c in answer.citations} >= {"culture.txt", "heritage.txt"}
     assert not {c.letter.source for c in answer.citations} & {"port.txt", "heat.txt"}
+
+
+def test_a_body_in_a_city_is_a_body_in_its_province():
+    # the dictionary says where a place lies: 郑州 in 河南, 滕州 in 枣庄, 山东
+    assert {"河南", "河南省"} <= _placed("联系单位及电话:郑州市上街区城市管理局 68118611")
+    assert "山东" in lexicon.regions(["滕州"]) and "河南" not in lexicon.regions(["滕州"])
+    assert "河南" not in _placed("山东省交通运输厅")
+
+
+def test_asked_who_sent_a_letter_the_line_naming_its_sender_answers(two_letters):
+    # the sign-off's other short lines (此复函已经…审签) state no sender
+    answer = two_letters.ask("这份答复是哪个单位发出的?", letter="culture.txt")
+    assert answer.answered and "某县文化和旅游局" in answer.text and "审签" not in answer.text

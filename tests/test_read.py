@@ -441,6 +441,15 @@ def test_a_handling_unit_under_the_body_is_kept_and_a_site_footer_is_not(tmp_pat
     assert letter.sender == "某区人民政府"
 
 
+def test_a_portal_s_greeting_comment_box_and_attachment_box_are_not_the_letter(tmp_path):
+    letter = _read(tmp_path, "欢迎访问某市某区人民政府网站! 今天是:\n游某委员:\n您提出的提案已收悉,现答复如下:\n"
+                             "区政府与市文旅局联合主办了两届文化节。\n某区人民政府\n2023年5月6日\n相关附件:\n"
+                             "留言与评论(共有 0 条评论)\n中共某区委、某区人民政府主办 各镇街、区直部门内容保障\n")
+    for debris in ("欢迎访问", "今天是", "相关附件", "留言与评论", "内容保障"):
+        assert debris not in letter.text
+    assert "联合主办了两届文化节" in letter.text and letter.sender == "某区人民政府"
+
+
 def test_paragraphs_run_into_one_line_are_split_again(tmp_path):
     body = ("近年来,县文化部门积极争取保护资金对某庙进行了修复。" * 6 + "今后将着力做好以下几个方面的工作: 一是提升文化节。"
             "积极对接市文化和旅游局。 二是搞好文化展示。邀请专家学者。 三是完善相关配套。设置标识牌。 某县文化和旅游局 "

@@ -123,6 +123,8 @@ class Answerer:
             if field == "proposer":  # a labelled cell (提案人:…) names them, else the salutation
                 found = [(s, v) for s, v in found if PROPOSER_LABEL.match(s.text.strip())] or \
                     [(s, v) for s, v in found if _is_salutation(s.text)] or found
+            if field == "sender" and letter.sender:  # a line that names the sender the letter was read to have
+                found = [(s, v) for s, v in found if letter.sender in s.text] or found
             if field == "recipient":  # the salutation names them; a title line only mentions 代表
                 found = [(s, v) for s, v in found if _is_salutation(s.text)] or found
             if field == "contact" and CONTACT_PERSON.search(query.text) and not _CONTACT_OTHER.search(query.text):
@@ -222,7 +224,7 @@ class Answerer:
         # "哪几份出自交通运输部门": of a topic beyond the field itself, the letters whose lines hold it
         found = [self.letter_fields(query, qvec, lid) for lid in letter_ids]
         on_topic = [f for f in found if f and
-                    max(ans.coverage(topic, set(tokenize(s.sentence.text)), self.idf) for s in f) >= CROSS_COVERAGE]
+                    max(ans.coverage(topic, _placed(s.sentence.text), self.idf) for s in f) >= CROSS_COVERAGE]
         return _first_letters(on_topic or found)
 
     # ------------------------------------------------------------ checks
@@ -266,6 +268,12 @@ class Answerer:
             held.update(tokenize(" ".join([s.sentence.text, *s.sentence.chunk.path, *_titles(letter), letter.sender,
                                            letter.recipient])))
         return sum(t in held for t in rare) / len(rare)
+
+
+def _placed(text: str) -> set[str]:
+    """A line's words, and the places that hold the places it names: a body in 郑州 is a body in 河南."""
+    words = tokenize(text)
+    return set(words) | set(tokenize(" ".join(lexicon.regions(words))))
 
 
 def _titles(letter: Letter) -> list[str]:

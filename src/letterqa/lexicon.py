@@ -26,8 +26,13 @@ _SKIP = ("cl:", "variant of", "old variant", "see ", "surname ", "abbr. for", "u
 _WORD = re.compile(r"[a-z][a-z'-]*")
 # A place's definition: its name, then what kind of place it is ("Anyue county in Ziyang", "Tengzhou,
 # county-level city in Zaozhuang", "Sichuan province (Szechuan)")
-_PLACE = re.compile(r"([A-Z][a-z]+),? (?:province|county|county-level city|city|prefecture|district|"
-                    r"autonomous region|municipality)\b")
+_PLACE = re.compile(r"([A-Z][a-z]+),? (?:[Pp]rovince|[Cc]ounty|county-level city|[Cc]ity|[Pp]refecture|[Dd]istrict|"
+                    r"[Aa]utonomous [Rr]egion|[Mm]unicipality)\b")  # "Henan province", "Hubei Province"
+# "Weishan County in …", "Shangjie District of …", "Gaoping, city in …": a place, and what follows says where it lies
+_OWN_PLACE = re.compile(r"([A-Z][a-z]+),?\s+(?:[a-z-]+\s+)*?(?:[Cc]ounty|[Dd]istrict|[Cc]ity|[Pp]refecture|[Mm]unicipality|"
+                        r"[Tt]own(?:ship)?|[Bb]anner)\b")
+_CEDICT_REF = re.compile(r"(?:[A-Z][a-z]+\s+)?(?:[\u3400-\u9fff]+\|)?[\u3400-\u9fff]+(?:\[[^]]*\])?")  # Zaozhuang 棗莊|枣庄[…]
+_CEDICT_WORD = re.compile(r"(?:^|[^|\u3400-\u9fff])(?:[\u3400-\u9fff]+\|)?([\u3400-\u9fff]+)")           # its simplified form
 _NAME = re.compile(r"\b[A-Z][a-z]+\b")
 _PLACE_KINDS = frozenset("province county city prefecture district region municipality town township village".split())
 STOPWORDS = frozenset("""
@@ -135,6 +140,33 @@ def _places() -> dict[str, tuple[str, ...]]:
     for chinese, definitions in _entries():
         for place in filter(None, (_PLACE.match(d.strip()) for d in definitions)):
             table.setdefault(place.group(1).lower(), []).append(chinese)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+def regions(words) -> list[str]:
+    """The places that hold the places among `words`, as the dictionary defines them ("郑州" → 河南, 河南省;
+    "滕州" → 枣庄, 山东): a body in 郑州 is a body in 河南."""
+    table = _regions()
+    return list(dict.fromkeys(r for w in words for r in table.get(w, ())))
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> dict[str, tuple[str, ...]]:
+    """Chinese place → the places its definition puts it in ("Tengzhou, county-level city in Zaozhuang 棗莊|枣庄[…],
+    Shandong": 枣庄, 山东). A name written in Chinese there is taken as written; an English one through `_places`."""
+    places, table = _places(), {}
+    for chinese, definitions in _entries():
+        for d in definitions:
+            own = _OWN_PLACE.match(d.strip())
+            if not own:
+                continue
+            rest = d[own.end():]
+            named = _CEDICT_WORD.findall(rest)
+            rest = _CEDICT_REF.sub(" ", rest)  # an English name glossed in Chinese is taken as the Chinese says
+            named += [c for n in _NAME.findall(rest) if n.lower() not in _PLACE_KINDS for c in places.get(n.lower(), ())]
+            found = [c for c in named if c != chinese and not chinese.startswith(c)]
+            if found:
+                table.setdefault(chinese, []).extend(found)
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 

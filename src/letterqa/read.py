@@ -45,11 +45,14 @@ FURNITURE_LABEL = re.compile(
     r"|主题分类|公开方式|公开范围|成文日期|文号|当前位置|您的位置|您现在的位置|所在位置)\s*[:：]")
 FURNITURE_ANYWHERE = re.compile(
     r"扫一扫|二维码|手机扫码|版权所有|Copyright|©|ICP备|ICP证|网站标识码|公网安备|网站地图"
-    r"|(?:主办|维护)单位\s*[:：]|技术支持\s*[:：]|建议使用.{0,30}(?:浏览器|分辨率)", re.I)
+    r"|(?:主办|维护)单位\s*[:：]|技术支持\s*[:：]|建议使用.{0,30}(?:浏览器|分辨率)"
+    r"|欢迎(?:访问|来到|光临).{0,40}?(?:网站|门户)|今天是\s*[:：]|主办(?:\s|$)|内容保障", re.I)
 FURNITURE_LINE = re.compile(
     r"(?:上一篇|下一篇|上一条|下一条|分享到|分享至).*|首页\s*[>＞»›/].*|[-—–－]\s*\d+\s*[-—–－]"
     r"|第\s*\d+\s*页(?:\s*[,，/]?\s*共\s*\d+\s*页)?|\d+\s*/\s*\d+|\d{1,3}"
-    r"|\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+    r"|\d{4}-\d{1,2}-\d{1,2}(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|(?:相关附件|附件下载|下载附件)\s*[:：]?"  # an attachment box's label; a letter's own 附件: names them after
+    r"|(?:留言与评论|网友评论|发表评论|我要评论|相关评论)\s*(?:[(（]\s*共有?\s*\d+\s*条评论\s*[)）])?")
 
 # A hard-wrapped line continues when it is full and does not end a sentence or a heading label.
 SENTENCE_END = "。！？；：:!?;"

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from letterqa.genre import DATE, ISO_DATE, NUMBERING, ORG_SUFFIX, PAGE_LINE
 from letterqa.records import Chunk, Letter
 
-CHUNKER_VERSION = "6"
+CHUNKER_VERSION = "7"
 
 _MARKER = NUMBERING
 _ENUM = re.compile(r"([一二三四五六七八九十]{1,3})是|第([一二三四五六七八九十]{1,3})[，,、：:]")
